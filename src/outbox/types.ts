@@ -48,6 +48,11 @@ export interface Outbox {
   peek(limit: number, exclude?: ReadonlySet<string>): Promise<OutboxRecord[]>;
   /** Deletes acknowledged or rejected records. */
   remove(ids: string[]): Promise<void>;
+  /**
+   * Records this page put or peeked and has not yet seen removed, oldest first; synchronous so page hide can send them.
+   * A memory copy: it survives the IndexedDB store dying under us.
+   */
+  pending(): OutboxRecord[];
   /** Deletes every record of the given categories (all when omitted). */
   clear(categories?: string[]): Promise<void>;
   /** Number of stored records. */
@@ -56,6 +61,10 @@ export interface Outbox {
   takeDropped(): Promise<number>;
   /** Adds back a dropped count that could not be reported (the batch carrying it failed). */
   restoreDropped(n: number): Promise<void>;
+  /** Reads a value of the meta store (device id, leases, counters) kept next to the events. */
+  getMeta<T>(key: string): Promise<T | undefined>;
+  /** Atomically replaces a meta value with `update(old)` (one transaction, so safe across tabs) and returns the new value. */
+  updateMeta<T>(key: string, update: (old: T | undefined) => T): Promise<T>;
   /** Closes the store; `destroy` deletes the whole database. */
   close(destroy?: boolean): Promise<void>;
 }

@@ -1,0 +1,96 @@
+/**
+ * One flusher among the tabs of an origin: Web Locks where present, else a lease with expiry kept in the outbox's
+ * meta store (atomic IndexedDB transactions) or in localStorage. Imports: util, types. Never waits for a busy lock.
+ */
+import { uuid } from '../util/ids';
+import type { Outbox } from './types';
+
+/** Runs work while no other tab (and no other call in this tab) runs work under the same name. */
+export interface TabLock {
+  /** Runs `fn` holding the lock and resolves true, or resolves false at once when another holder has it. */
+  run(fn: () => Promise<void>): Promise<boolean>;
+}
+
+export interface TabLockOptions {
+  /** Web Locks manager; `null` forces the lease. @defaultValue navigator.locks */
+  locks?: LockManager | null;
+  /** Where the lease lives when Web Locks are missing; the outbox is best (IndexedDB is atomic across tabs). */
+  store?: Pick<Outbox, 'updateMeta'>;
+  /** localStorage for the lease when no store is given. @defaultValue globalThis.localStorage */
+  storage?: Storage | null;
+  /** A lease not renewed for this long is free again (its tab crashed or froze). @defaultValue 10_000 */
+  ttlMs?: number;
+  /** Clock, epoch ms. @defaultValue Date.now */
+  now?: () => number;
+}
+
+interface Lease {
+  'owner': string;
+  'expires': number;
+}
+
+// localStorage is not atomic across tabs: write, wait, re-read; of two racing writers only the last one keeps it
+const SETTLE_MS = 50;
+
+/**
+ * Creates the flush lock. Holding it only while flushing lets any tab take over when the holder closes.
+ * @param name - lock name, shared by every tab of the origin
+ * @example const lock = createTabLock('touchpoint-flush', { store: outbox }); await lock.run(flushOnce);
+ */
+export function createTabLock(name: string, options: TabLockOptions = {}): TabLock {
+  const nav = typeof navigator != 'undefined' ? navigator : undefined;
+  const locks = options.locks !== undefined ? options.locks : nav?.locks;
+  const now = options.now || Date.now;
+  const ttl = options.ttlMs || 10_000;
+  const me = uuid();
+  const store = options.store;
+  let ls: Storage | null | undefined = options.storage;
+  try {
+    if (ls === undefined) ls = globalThis.localStorage;
+  } catch {
+    // access throws in sandboxed frames and with storage blocked
+  }
+  const key = 'touchpoint:lock:' + name;
+  const update = (fn: (old: Lease | null | undefined) => Lease | null): Promise<Lease | null | undefined> =>
+    store
+      ? store.updateMeta(key, fn)
+      : new Promise((resolve) => {
+          ls!.setItem(key, JSON.stringify(fn(JSON.parse(ls!.getItem(key) || 'null'))));
+          setTimeout(() => resolve(JSON.parse(ls!.getItem(key) || 'null')), SETTLE_MS);
+        });
+  const take = () => update((l) => (!l || l['owner'] === me || l['expires'] < now() ? { 'owner': me, 'expires': now() + ttl } : l));
+
+  async function lease(fn: () => Promise<void>): Promise<boolean> {
+    try {
+      if ((await take())?.['owner'] !== me) return false;
+    } catch {
+      // no shared storage works here, so no other tab can coordinate either: go ahead, the collector dedups
+      await fn();
+      return true;
+    }
+    const renew = setInterval(() => take().catch(() => {}), ttl / 3);
+    try {
+      await fn();
+    } finally {
+      clearInterval(renew);
+      await update((l) => (l?.['owner'] === me ? null : l || null)).catch(() => {});
+    }
+    return true;
+  }
+
+  let busy = false;
+  return {
+    async run(fn) {
+      if (busy) return false;
+      busy = true;
+      try {
+        if (locks) return await locks.request(name, { ifAvailable: true }, async (lock) => !!lock && (await fn(), true));
+        if (store || ls) return await lease(fn);
+        await fn();
+        return true;
+      } finally {
+        busy = false;
+      }
+    },
+  };
+}
