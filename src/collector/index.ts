@@ -1,0 +1,276 @@
+/**
+ * The reference collector: a Node request handler for node:http, Express or Fastify that validates events and consent
+ * records with the schemas and stores each once in Postgres (embedded PGlite by default).
+ * Imports: schema, node built-ins, pg, PGlite. Never imports browser code; never answers with a stack trace or SQL.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { batchSchema, EVENT_TYPES } from '../schema/event';
+import { createKeyRing, corsHeaders, headerWriteKey, preflightHeaders, type WriteKeyOptions } from './auth';
+import { openDb } from './db/open-db';
+import type { Db } from './db/types';
+import { readJsonBody, sendError, sendJson, type HttpError } from './http';
+import { ingestConsent, ingestEvents, type StoredConsent, type StoredEvent } from './ingest';
+import { migrate } from './migrations';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit';
+
+export type { Db, DbTx, QueryResult } from './db/types';
+export type { WriteKeyOptions } from './auth';
+export type { RateLimitOptions } from './rate-limit';
+export type { ConsentResponse, StoredConsent, StoredEvent } from './ingest';
+export { MIGRATIONS, migrate } from './migrations';
+export { openDb } from './db/open-db';
+export { createPgliteDb } from './db/pglite';
+export { createPostgresDb } from './db/postgres';
+
+/** Largest request body by default, before and after decompression. */
+export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
+/** Default per-client (IP + write key) limit: generous for browsers behind one shop NAT, tight for floods. */
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { requestsPerSecond: 50, burst: 100 };
+
+/** Options of {@link createCollector}. */
+export interface CollectorOptions {
+  /** Accepted write keys and the origins each may send from, e.g. `{ wk_live_1: { allowedOrigins: ['https://shop.example'] } }`. */
+  writeKeys: Record<string, WriteKeyOptions>;
+  /**
+   * `postgres://…` for a real Postgres, `memory://` for an in-memory PGlite (tests), or a directory for PGlite.
+   * @defaultValue `process.env.DATABASE_URL`, else PGlite under {@link CollectorOptions.dataDir}
+   */
+  databaseUrl?: string;
+  /** Directory of the embedded PGlite. @defaultValue `process.env.TOUCHPOINT_DATA_DIR`, else `.touchpoint` in the cwd */
+  dataDir?: string;
+  /** A database to use instead of opening one (its owner closes it; `close()` leaves it open). */
+  db?: Db;
+  /** Largest request body in bytes, checked as sent and after decompression. @defaultValue 524288 (512 KiB) */
+  maxBodyBytes?: number;
+  /** Token bucket per IP + write key, or `false` for none. @defaultValue {@link DEFAULT_RATE_LIMIT} */
+  rateLimit?: RateLimitOptions | false;
+  /** Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy you run). @defaultValue false */
+  trustProxy?: boolean;
+  /** Clock in milliseconds, for the rate limiter. @defaultValue `Date.now` */
+  now?: () => number;
+  /** Receives unexpected errors (database down, a throwing listener); the client only sees a generic 500. @defaultValue `console.error` */
+  onError?: (error: unknown, context: string) => void;
+}
+
+/** Events the collector emits after a commit, for dashboards that stream arrivals. */
+export interface CollectorEvents {
+  event: StoredEvent;
+  consent: StoredConsent;
+}
+
+/** A Node request handler with its database, readiness and arrival hooks. */
+export interface Collector {
+  /** Handles one request; calls `next` (when given) for paths it does not serve, else answers 404. */
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  /** Resolves when the database is open and migrated; rejects when it cannot be. */
+  readonly ready: Promise<void>;
+  /** The database, for tests and the dashboard. */
+  readonly db: Db;
+  /** Calls `fn` for every newly stored event or consent record; returns a function that unsubscribes. */
+  on<K extends keyof CollectorEvents>(type: K, fn: (payload: CollectorEvents[K]) => void): () => void;
+  /** Removes a listener added with {@link Collector.on}. */
+  off<K extends keyof CollectorEvents>(type: K, fn: (payload: CollectorEvents[K]) => void): void;
+  /** Closes the database (unless it was passed in as `db`). */
+  close(): Promise<void>;
+}
+
+const BATCH_PATHS = new Set(['/v1/batch', '/v1/b', '/v1/import']);
+/** Segment's single-event endpoints: analytics-next posts to the short ones, the HTTP API to the long ones. */
+const SINGLE_PATHS: Record<string, (typeof EVENT_TYPES)[number]> = {
+  '/v1/t': 'track', '/v1/track': 'track',
+  '/v1/p': 'page', '/v1/page': 'page',
+  '/v1/s': 'screen', '/v1/screen': 'screen',
+  '/v1/i': 'identify', '/v1/identify': 'identify',
+  '/v1/a': 'alias', '/v1/alias': 'alias',
+  '/v1/g': 'group', '/v1/group': 'group',
+};
+const CONSENT_PATH = '/v1/consent';
+const HEALTH_PATH = '/healthz';
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Creates the reference collector: `POST /v1/batch` (and Segment's `/v1/b`, `/v1/t`, `/v1/p`, `/v1/i`, `/v1/a`, `/v1/g`),
+ * `POST /v1/consent` and `GET /healthz`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * const collector = createCollector({ writeKeys: { wk_live_1: { allowedOrigins: ['https://shop.example'] } } });
+ * await collector.ready;
+ * createServer(collector).listen(8081);
+ * collector.on('event', ({ event }) => console.log(event.type, event.messageId));
+ * ```
+ */
+export function createCollector(options: CollectorOptions): Collector {
+  if (!options || !isObject(options.writeKeys) || !Object.keys(options.writeKeys).length) {
+    throw new TypeError('createCollector: options.writeKeys needs at least one write key, e.g. { wk_dev: { allowedOrigins: ["http://localhost:3000"] } }');
+  }
+  const keys = createKeyRing(options.writeKeys);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const rateLimit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
+  const limiter = rateLimit ? createRateLimiter(rateLimit, options.now) : undefined;
+  const onError = options.onError ?? ((error, context) => console.error(`[touchpoint collector] ${context}:`, error));
+  const ownsDb = !options.db;
+  const db =
+    options.db ?? openDb(options.databaseUrl ?? process.env.DATABASE_URL, options.dataDir ?? process.env.TOUCHPOINT_DATA_DIR ?? '.touchpoint', { onError: (e) => onError(e, 'database pool') });
+  const ready = db.ready.then(() => migrate(db)).then(() => undefined);
+  ready.catch((error) => onError(error, 'opening the database'));
+  let closed = false;
+
+  const listeners: { [K in keyof CollectorEvents]: Set<(p: CollectorEvents[K]) => void> } = { event: new Set(), consent: new Set() };
+  const emit = <K extends keyof CollectorEvents>(type: K, payload: CollectorEvents[K]) => {
+    for (const fn of listeners[type]) {
+      try {
+        fn(payload);
+      } catch (error) {
+        onError(error, `an on('${type}') listener threw`);
+      }
+    }
+  };
+
+  const clientIp = (req: IncomingMessage) => {
+    const fwd = options.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';
+    return fwd || req.socket?.remoteAddress || 'unknown';
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    // before the key is known, echo only origins that some key allows
+    let cors = origin && keys.anyAllows(origin) ? corsHeaders(origin) : {};
+    const error = (e: HttpError) => sendError(res, e, cors);
+
+    if (path === HEALTH_PATH) {
+      if (method !== 'GET' && method !== 'HEAD') return error({ status: 405, code: 'method_not_allowed', message: `${method} is not allowed on ${HEALTH_PATH}; use GET`, headers: { Allow: 'GET, HEAD' } });
+      try {
+        await ready;
+        await db.query('SELECT 1');
+        return sendJson(res, 200, { status: 'ok', database: db.kind });
+      } catch {
+        return sendJson(res, 503, { status: 'unavailable', database: db.kind, error: { code: 'database_unavailable', message: 'the database is not reachable' } });
+      }
+    }
+
+    const single = SINGLE_PATHS[path];
+    const kind = BATCH_PATHS.has(path) ? 'batch' : single ? 'single' : path === CONSENT_PATH ? 'consent' : undefined;
+    if (!kind) {
+      if (next) return next();
+      return error({ status: 404, code: 'not_found', message: `no endpoint at ${path}; use POST /v1/batch, POST /v1/consent or GET /healthz` });
+    }
+
+    if (method === 'OPTIONS') {
+      if (!origin || !keys.anyAllows(origin)) {
+        return error({ status: 403, code: 'origin_not_allowed', message: `origin ${origin ?? '(none)'} is not in any write key's allowedOrigins` });
+      }
+      res.writeHead(204, preflightHeaders(origin, req.headers['access-control-request-headers'] as string | undefined));
+      return void res.end();
+    }
+    if (method !== 'POST') return error({ status: 405, code: 'method_not_allowed', message: `${method} is not allowed on ${path}; use POST`, headers: { Allow: 'POST, OPTIONS' } });
+
+    // a key in the headers is checked before the body is read; Segment's single-event bodies carry it inside
+    let writeKey = headerWriteKey(req);
+    const authorise = (key: string | undefined): HttpError | undefined => {
+      if (!key) return { status: 401, code: 'missing_write_key', message: 'send the write key as HTTP Basic user name, in X-Write-Key, or as writeKey in the body' };
+      if (!keys.get(key)) return { status: 401, code: 'invalid_write_key', message: 'the write key is not known to this collector' };
+      if (origin && !keys.allows(key, origin)) {
+        cors = {}; // the page must not read answers meant for another key's origins
+        return { status: 403, code: 'origin_not_allowed', message: `origin ${origin} is not in this write key's allowedOrigins` };
+      }
+      cors = origin ? corsHeaders(origin) : {};
+      if (limiter) {
+        const wait = limiter.take(`${clientIp(req)}|${key}`);
+        if (wait) return { status: 429, code: 'rate_limited', message: `too many requests; retry after ${wait} s`, headers: { 'Retry-After': String(wait) } };
+      }
+      return undefined;
+    };
+    if (writeKey) {
+      const denied = authorise(writeKey);
+      if (denied) {
+        req.resume();
+        return error(denied);
+      }
+    }
+
+    const read = await readJsonBody(req, maxBodyBytes);
+    if (!read.ok) return error(read);
+    const body = read.body;
+
+    if (!writeKey) {
+      const inBody = isObject(body) ? body.writeKey : undefined;
+      const firstEvent = isObject(body) && Array.isArray(body.batch) && isObject(body.batch[0]) ? body.batch[0].writeKey : undefined;
+      writeKey = typeof inBody === 'string' ? inBody : typeof firstEvent === 'string' ? firstEvent : undefined;
+      const denied = authorise(writeKey);
+      if (denied) return error(denied);
+    }
+    const key = writeKey!;
+
+    let items: unknown[];
+    if (kind === 'batch') {
+      const parsed = batchSchema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const where = issue.path.length ? issue.path.join('.') : 'body';
+        return error({ status: 400, code: 'invalid_batch', message: `body is not a batch: ${where}: ${issue.message}; send { batch: [...], sentAt }` });
+      }
+      items = parsed.data.batch;
+    } else if (kind === 'single') {
+      if (!isObject(body)) return error({ status: 400, code: 'invalid_event', message: 'body is not an event object' });
+      items = [{ ...body, type: body.type ?? single }];
+    } else {
+      if (isObject(body) && 'records' in body) {
+        const records = body.records;
+        if (!Array.isArray(records) || !records.length || records.length > 100) {
+          return error({ status: 400, code: 'invalid_consent_body', message: 'records must be an array of 1 to 100 consent records' });
+        }
+        items = records;
+      } else if (isObject(body)) {
+        const { writeKey: _key, ...record } = body;
+        items = [record];
+      } else {
+        return error({ status: 400, code: 'invalid_consent_body', message: 'send one consent record or { records: [...] }' });
+      }
+    }
+
+    try {
+      await ready;
+    } catch {
+      return error({ status: 503, code: 'database_unavailable', message: 'the collector cannot reach its database; retry later', headers: { 'Retry-After': '5' } });
+    }
+    if (kind === 'consent') {
+      const { response, stored } = await ingestConsent(db, items, key);
+      sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, cors);
+      for (const s of stored) emit('consent', s);
+    } else {
+      const { response, stored } = await ingestEvents(db, items, key);
+      sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, cors);
+      for (const s of stored) emit('event', s);
+    }
+  }
+
+  const collector = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
+    if (closed) return sendError(res, { status: 503, code: 'closed', message: 'the collector is shutting down', headers: { 'Retry-After': '5' } });
+    handle(req, res, next).catch((error) => {
+      onError(error, `${req.method} ${req.url}`);
+      sendError(res, { status: 500, code: 'internal_error', message: 'the collector could not store the request; retry later' });
+    });
+  }) as Collector;
+
+  Object.defineProperties(collector, {
+    ready: { value: ready, enumerable: true },
+    db: { value: db, enumerable: true },
+  });
+  collector.on = (type, fn) => {
+    listeners[type].add(fn);
+    return () => void listeners[type].delete(fn);
+  };
+  collector.off = (type, fn) => void listeners[type].delete(fn);
+  collector.close = async () => {
+    if (closed) return;
+    closed = true;
+    await ready.catch(() => {});
+    if (ownsDb) await db.close();
+  };
+  return collector;
+}
