@@ -1,0 +1,399 @@
+/**
+ * The tracker facade: builds events, gates them on consent, writes them to the outbox and wires every service
+ * (capture, consent, outbox, transport). The only module that imports services. Never throws into the page.
+ */
+import type { Campaign, EventContext, IdentityLink, TouchpointEvent } from '../schema/event';
+import type { ConsentManager, ConsentState } from '../consent/types';
+import type { Outbox, OutboxRecord } from '../outbox/types';
+import type { Send } from '../transport/types';
+import { OUTBOX_RECORD_VERSION } from '../outbox/types';
+import { checkConfig, type TouchpointConfig } from './config';
+import { createLog, type Log } from '../util/log';
+import { guard } from '../util/guard';
+import { uuid } from '../util/ids';
+import { createEmitter } from '../util/emitter';
+import { byteLength, safeStringify } from '../util/json';
+import { watchNavigation } from '../capture/navigation';
+import { parseCampaign } from '../capture/campaign';
+import { classifyChannel, CHANNEL_RULES_VERSION } from '../capture/channel-rules';
+import { DEFAULT_REDACTED_PARAMS, redactUrl } from '../capture/redact';
+import { createCommerce, type Commerce } from '../capture/commerce';
+
+/** The SDK version, replaced at build time. */
+export const VERSION: string = typeof __TOUCHPOINT_VERSION__ === 'string' ? __TOUCHPOINT_VERSION__ : '0.0.0-dev';
+declare const __TOUCHPOINT_VERSION__: string | undefined;
+
+const MAX_EVENT_BYTES = 32 * 1024;
+const MAX_HELD_EVENTS = 200;
+
+/** Options accepted by `page`, `track`, `identify` and `alias`. */
+export interface CallOptions {
+  /** The consent category the event belongs to. @defaultValue 'analytics' */
+  category?: string;
+  /** When the touchpoint happened (ms since epoch or ISO string); now when omitted. */
+  timestamp?: number | string;
+  /** Typed identity links for `identify` (e-mail and phone are hashed in the browser). */
+  identities?: { type: string; value: string; hashed?: boolean }[];
+}
+
+/** Names `on` accepts. */
+export type TouchpointEventName = 'ready' | 'event' | 'delivered' | 'retrying' | 'dropped' | 'consent' | 'profile' | 'error';
+
+/** The public API, identical from the npm entry and from the script tag (`window.touchpoint`). */
+export interface Touchpoint {
+  /** Records a page view. @example touchpoint.page('Home') */
+  page(name?: string, properties?: Record<string, unknown>, options?: CallOptions): void;
+  /** Records an action. @example touchpoint.track('product_added', { product_id: 'p1', price: 9.5 }) */
+  track(event: string, properties?: Record<string, unknown>, options?: CallOptions): void;
+  /** Ties the device to a known user. @example touchpoint.identify('u-42', { plan: 'gold' }) */
+  identify(userId?: string | null, traits?: Record<string, unknown>, options?: CallOptions): void;
+  /** Links a new id to a previous one. @example touchpoint.alias('u-42') */
+  alias(newId: string, previousId?: string, options?: CallOptions): void;
+  /** Forgets the user and starts a new device identity (call on logout). */
+  reset(): void;
+  /** Sends what is waiting now; resolves when done (never rejects). */
+  flush(): Promise<void>;
+  /** Calls back once the SDK has loaded its consent state. */
+  ready(callback: () => void): void;
+  /** Subscribes to SDK events; returns an unsubscribe function. */
+  on(name: TouchpointEventName, handler: (detail: unknown) => void): () => void;
+  /** Prints the outbox size, consent state and last delivery error to the console, and returns them. */
+  debug(): Promise<Record<string, unknown>>;
+  /** Typed helpers for the commerce event catalogue. */
+  commerce: Commerce;
+  /** Consent: read, set from another CMP, open the preferences. */
+  consent: {
+    get(): ConsentState;
+    set(choices: Record<string, boolean>, options?: { method?: 'api' | 'cmp' }): void;
+    open(): void;
+  };
+}
+
+/** What core needs from the services; each is a seam tests and the two entries fill. */
+export interface TrackerDeps {
+  createConsent(log: Log, post: (record: unknown) => void): ConsentManager | { failed: string };
+  openOutbox(log: Log): Promise<Outbox>;
+  createDelivery(outbox: Outbox, send: Send, emit: (name: string, detail: unknown) => void): Delivery;
+  createSend(config: TouchpointConfig): Send;
+  postConsent(config: TouchpointConfig, record: unknown): void;
+  loadAddon?(name: 'vitals'): Promise<{ startVitals(report: (name: string, properties: Record<string, unknown>) => void): void } | undefined>;
+  now?: () => number;
+  window?: Window;
+}
+
+/** The delivery side of the outbox (the flusher), as core drives it. */
+export interface Delivery {
+  notify(records: OutboxRecord[]): void;
+  flush(): Promise<void>;
+  pageHide(): void;
+  start(): void;
+  stop(): void;
+  status(): Record<string, unknown>;
+}
+
+interface Queued {
+  event: TouchpointEvent;
+  category: string;
+}
+
+/** Creates a tracker. Returns an inert one (every call a no-op) when the config cannot run, after one console error. */
+export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touchpoint {
+  const { fatal, problems } = checkConfig(config);
+  const log = createLog(!!(config as TouchpointConfig | undefined)?.debug);
+  if (fatal) log.error('not started, the config cannot run: ' + problems.join('; '));
+  else problems.forEach((p) => log.warn(p));
+  const emitter = createEmitter((e) => log.warn('an on() handler threw', e));
+  const now = deps.now ?? Date.now;
+  const win = deps.window ?? window;
+  const doc = win.document;
+
+  let consent: ConsentManager | undefined;
+  if (!fatal) {
+    const c = deps.createConsent(log, (record) => deps.postConsent(config, record));
+    if ('failed' in c) log.error(c.failed + ' — tracking is off (fail closed)');
+    else consent = c;
+  }
+  if (!consent) return inert(emitter);
+
+  const redactKeys = [...DEFAULT_REDACTED_PARAMS, ...(Array.isArray(config.redactParams) ? config.redactParams : [])];
+  const redact = (u: string) => (u ? redactUrl(u, redactKeys) : u);
+  const loc = win.location;
+  let campaign: Campaign | undefined = parseCampaign(loc.search);
+  let channel = classifyChannel({
+    source: campaign?.source, medium: campaign?.medium, campaign: campaign?.name,
+    referrer: doc.referrer, landingHost: loc.hostname, clickIds: campaign as Record<string, string> | undefined,
+  });
+  let referrer = doc.referrer;
+  let lastPageUrl = '';
+
+  let anonymousId: string | undefined;
+  let userId: string | undefined;
+  let held: Queued[] = [];
+  let outbox: Outbox | undefined;
+  let opening: Promise<void> | undefined;
+  let delivery: Delivery | undefined;
+  let waiting: Queued[] = [];
+  let writeScheduled = false;
+  let readyFired = false;
+  const readyCallbacks: (() => void)[] = [];
+
+  const context = (): EventContext => ({
+    page: {
+      url: redact(loc.href),
+      path: loc.pathname,
+      referrer: redact(referrer),
+      title: doc.title,
+      search: redact(loc.search ? '?' + loc.search.slice(1) : '').replace(/^[^?]*/, ''),
+    },
+    campaign,
+    channel,
+    channelRules: CHANNEL_RULES_VERSION,
+    locale: win.navigator.language,
+    screen: { width: win.screen.width, height: win.screen.height, density: win.devicePixelRatio },
+    library: { name: 'touchpoint', version: VERSION },
+    consent: { policyVersion: consent!.get().policyVersion, categories: consent!.get().granted },
+  });
+
+  const timestampOf = (t: CallOptions['timestamp']) => {
+    const d = new Date(t === undefined ? now() : t);
+    return Number.isNaN(d.getTime()) ? new Date(now()).toISOString() : d.toISOString();
+  };
+
+  /** Builds, validates and routes one event. */
+  const capture = (fields: Partial<TouchpointEvent> & { type: TouchpointEvent['type'] }, options: CallOptions = {}) => {
+    const category = typeof options.category === 'string' ? options.category : 'analytics';
+    const state = consent!.get();
+    const event = {
+      ...fields,
+      messageId: uuid(),
+      anonymousId,
+      userId,
+      timestamp: timestampOf(options.timestamp),
+      context: context(),
+    } as TouchpointEvent;
+    const json = safeStringify(event);
+    if (json === undefined) return log.warn(`${fields.type} rejected: properties are cyclic or not serializable`);
+    if (byteLength(json) > MAX_EVENT_BYTES) return log.warn(`${fields.type} rejected: larger than ${MAX_EVENT_BYTES} bytes`);
+    emitter.emit('event', event);
+    if (state.status === 'pending') {
+      if (heldMode() && held.length < MAX_HELD_EVENTS) held.push({ event, category });
+      else log.info(`${fields.type} dropped: no consent decision yet`);
+      return;
+    }
+    if (!consent!.allows(category)) return log.info(`${fields.type} dropped: category "${category}" not granted`);
+    enqueue({ event, category });
+  };
+
+  const heldMode = () => (config.consent as { beforeConsent?: string } | undefined)?.beforeConsent === 'hold';
+
+  const enqueue = (q: Queued) => {
+    if (!anonymousId && !q.event.userId) q.event.anonymousId = anonymousId = ensureDeviceId();
+    if (!q.event.anonymousId) q.event.anonymousId = anonymousId;
+    waiting.push(q);
+    if (!outbox) return void openStore();
+    if (!writeScheduled) {
+      writeScheduled = true;
+      // one transaction per burst: everything enqueued in this task is written together
+      queueMicrotask(writeWaiting);
+    }
+  };
+
+  const writeWaiting = () => {
+    writeScheduled = false;
+    if (!outbox || !waiting.length) return;
+    const batch = waiting;
+    waiting = [];
+    const t = now();
+    let seq = t * 1000;
+    const records: OutboxRecord[] = batch.map((q) => {
+      const json = JSON.stringify(q.event);
+      return { id: q.event.messageId, seq: seq++, createdAt: t, bytes: byteLength(json), v: OUTBOX_RECORD_VERSION, category: q.category, event: q.event };
+    });
+    delivery!.notify(records);
+    outbox.put(records).then(
+      () => delivery?.flush(),
+      (e) => log.warn('outbox write failed', e),
+    );
+  };
+
+  const ensureDeviceId = () => anonymousId ?? uuid();
+
+  const openStore = () => {
+    if (opening) return opening;
+    opening = deps.openOutbox(log).then(
+      (o) => {
+        outbox = o;
+        delivery = deps.createDelivery(o, deps.createSend(config), (name, detail) => {
+          if (name === 'error') log.warn(String(detail));
+          emitter.emit(name, detail);
+        });
+        delivery.start();
+        writeWaiting();
+      },
+      (e) => log.warn('outbox could not open', e),
+    );
+    return opening;
+  };
+
+  const closeStore = async (destroy: boolean) => {
+    delivery?.stop();
+    const o = outbox;
+    outbox = undefined;
+    delivery = undefined;
+    opening = undefined;
+    waiting = [];
+    if (o) await o.close(destroy);
+  };
+
+  const onConsent = (state: ConsentState, previous: ConsentState) => {
+    emitter.emit('consent', state);
+    const withdrawn = previous.granted.filter((c) => !state.granted.includes(c));
+    if (withdrawn.includes('analytics')) {
+      // withdrawal is total: the whole outbox database and the device identity go at once
+      anonymousId = userId = undefined;
+      void closeStore(true);
+    } else if (withdrawn.length && outbox) {
+      void outbox.clear(withdrawn);
+    }
+    if (previous.status === 'pending' && state.status === 'decided') {
+      const keep = held.filter((q) => consent!.allows(q.category));
+      held = [];
+      if (!consent!.allows('analytics')) return;
+      keep.forEach(enqueue);
+      // on grant the landing touchpoint is not lost: capture the current page view unless it was held
+      if (config.autoPageViews !== false && !keep.some((q) => q.event.type === 'page' && q.event.context?.page?.url === redact(loc.href))) {
+        lastPageUrl = '';
+        pageView();
+      }
+      startVitals();
+    } else if (state.status === 'pending') {
+      held = [];
+    }
+  };
+
+  const pageView = (name?: string, properties?: Record<string, unknown>, options?: CallOptions) => {
+    lastPageUrl = loc.href;
+    const page = context().page!;
+    capture({ type: 'page', name, properties: { ...page, ...properties } }, options);
+  };
+
+  let vitalsStarted = false;
+  const startVitals = () => {
+    if (vitalsStarted || config.webVitals === false || !deps.loadAddon || !consent!.allows('analytics')) return;
+    vitalsStarted = true;
+    deps.loadAddon('vitals').then(
+      (m) => m?.startVitals((event, properties) => capture({ type: 'track', event, properties })),
+      (e) => log.warn('web vitals chunk failed to load', e),
+    );
+  };
+
+  const api: Touchpoint = {
+    page: guard(log, 'page', (name?: string, properties?: Record<string, unknown>, options?: CallOptions) => {
+      if (name !== undefined && name !== null && typeof name !== 'string') return log.warn('page(name) needs a string name');
+      if (!isProps(properties)) return log.warn('page properties must be a plain object');
+      pageView(name ?? undefined, properties, options);
+    }),
+    track: guard(log, 'track', (event: string, properties?: Record<string, unknown>, options?: CallOptions) => {
+      if (typeof event !== 'string' || !event.trim() || event.length > 200) return log.warn('track(event) needs an event name of 1–200 characters');
+      if (!isProps(properties)) return log.warn(`track("${event}") properties must be a plain object`);
+      capture({ type: 'track', event, properties: properties ?? {} }, options);
+    }),
+    identify: guard(log, 'identify', (id?: string | null, traits?: Record<string, unknown>, options?: CallOptions) => {
+      if (id !== undefined && id !== null && (typeof id !== 'string' || !id)) return log.warn('identify(userId) needs a non-empty string or null');
+      if (!isProps(traits)) return log.warn('identify traits must be a plain object');
+      if (typeof id === 'string') userId = id;
+      const identities = normaliseIdentities(options?.identities, log);
+      capture({ type: 'identify', traits: traits ?? {}, ...(identities && { identities }) }, options);
+    }),
+    alias: guard(log, 'alias', (newId: string, previousId?: string, options?: CallOptions) => {
+      if (typeof newId !== 'string' || !newId) return log.warn('alias(newId) needs a non-empty string');
+      const previous = previousId ?? userId ?? anonymousId;
+      if (!previous) return log.warn('alias() has no previous id to link');
+      userId = newId;
+      capture({ type: 'alias', previousId: previous }, options);
+    }),
+    reset: guard(log, 'reset', () => {
+      userId = undefined;
+      anonymousId = outbox ? uuid() : undefined;
+    }),
+    flush: guard(log, 'flush', async () => {
+      writeWaiting();
+      await delivery?.flush();
+    }, Promise.resolve()),
+    ready: guard(log, 'ready', (cb: () => void) => {
+      if (typeof cb !== 'function') return;
+      readyFired ? guard(log, 'ready callback', cb)() : readyCallbacks.push(cb);
+    }),
+    on: guard(log, 'on', (name: TouchpointEventName, handler: (d: unknown) => void) => (typeof handler === 'function' ? emitter.on(name, handler) : () => {}), () => {}),
+    debug: guard(log, 'debug', async () => {
+      const info = { consent: consent!.get(), anonymousId, userId, outbox: outbox ? { kind: outbox.kind, size: await outbox.count() } : 'closed', ...delivery?.status() };
+      try {
+        console.info('[touchpoint]', info);
+      } catch {}
+      return info;
+    }, Promise.resolve({})),
+    commerce: createCommerce((event, properties) => api.track(event, properties), (reason) => log.warn(reason)),
+    consent: {
+      get: () => consent!.get(),
+      set: guard(log, 'consent.set', (choices: Record<string, boolean>, options?: { method?: 'api' | 'cmp' }) => {
+        if (!choices || typeof choices !== 'object') return log.warn('consent.set() needs an object of category: boolean');
+        consent!.set(choices, { method: options?.method === 'cmp' ? 'cmp' : 'api' });
+      }),
+      open: guard(log, 'consent.open', () => consent!.open()),
+    },
+  };
+
+  consent.onChange(guard(log, 'consent change', onConsent));
+  const hide = guard(log, 'pagehide', () => {
+    writeWaiting();
+    delivery?.pageHide();
+  });
+  win.addEventListener('pagehide', hide);
+  doc.addEventListener('visibilitychange', () => doc.visibilityState === 'hidden' && hide());
+
+  if (consent.allows('analytics')) void openStore();
+  if (config.autoPageViews !== false) {
+    pageView();
+    watchNavigation((url, previous) => {
+      if (url === lastPageUrl) return;
+      referrer = previous;
+      const c = parseCampaign(new URL(url).search);
+      if (c) {
+        campaign = c;
+        channel = classifyChannel({ source: c.source, medium: c.medium, campaign: c.name, referrer: '', landingHost: loc.hostname, clickIds: c as Record<string, string> });
+      }
+      pageView();
+    }, win);
+  }
+  startVitals();
+  readyFired = true;
+  readyCallbacks.splice(0).forEach((cb) => guard(log, 'ready callback', cb)());
+  emitter.emit('ready');
+  return api;
+}
+
+function isProps(p: unknown): boolean {
+  return p === undefined || p === null || (typeof p === 'object' && !Array.isArray(p));
+}
+
+function normaliseIdentities(list: CallOptions['identities'], log: Log): IdentityLink[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const out: IdentityLink[] = [];
+  for (const i of list) {
+    if (!i || typeof i.type !== 'string' || typeof i.value !== 'string' || !i.value) log.warn('identity link needs a type and a value', i);
+    else out.push({ type: i.type, value: i.value, hashed: !!i.hashed });
+  }
+  return out;
+}
+
+function inert(emitter: ReturnType<typeof createEmitter>): Touchpoint {
+  const noop = () => {};
+  const state: ConsentState = { status: 'pending', granted: ['necessary'], denied: [], policyVersion: '' };
+  return {
+    page: noop, track: noop, identify: noop, alias: noop, reset: noop,
+    flush: () => Promise.resolve(), ready: noop, on: (n, h) => emitter.on(n, h),
+    debug: () => Promise.resolve({ disabled: true }),
+    commerce: createCommerce(noop, noop),
+    consent: { get: () => state, set: noop, open: noop },
+  };
+}

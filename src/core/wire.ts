@@ -1,0 +1,52 @@
+/**
+ * Wires the real services into core's seams; shared by the npm entry and the script-tag boot, which differ only in
+ * how they load the lazy chunks. Imports: core, services. Never runs by itself.
+ */
+import type { TrackerDeps } from './tracker';
+import type { TouchpointConfig } from './config';
+import { createConsentManager } from '../consent/manager';
+import { openOutbox } from '../outbox/open-outbox';
+import { createFlusher } from '../outbox/flusher';
+import { createTabLock } from '../outbox/tab-lock';
+import { createHttpSend, postConsentRecord } from '../transport/http';
+import { VERSION } from './tracker';
+
+/** How each entry loads the lazy chunks. */
+export interface Loaders {
+  loadVitals(): Promise<{ startVitals(report: (event: string, properties: Record<string, unknown>) => void): void }>;
+  loadBanner(): Promise<unknown>;
+}
+
+/** Builds the production dependencies for `createTracker`. */
+export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
+  const caps = config.outbox ?? {};
+  return {
+    createConsent: (log, post) =>
+      createConsentManager({
+        config: config.consent,
+        log,
+        sdkVersion: VERSION,
+        locale: config.locale,
+        nonce: config.nonce,
+        banner: config.banner !== false,
+        postRecord: post,
+        loadBanner: loaders.loadBanner as never,
+      }),
+    openOutbox: async (log) => {
+      const { outbox, fallbackReason } = await openOutbox({
+        caps: {
+          ...(caps.maxAgeDays && { maxAgeMs: caps.maxAgeDays * 86_400_000 }),
+          ...(caps.maxCount && { maxCount: caps.maxCount }),
+          ...(caps.maxBytes && { maxBytes: caps.maxBytes }),
+        },
+      });
+      if (fallbackReason) log.warn(`IndexedDB unavailable (${fallbackReason}): events are kept in memory for this page only`);
+      return outbox;
+    },
+    createDelivery: (outbox, send, emit) =>
+      createFlusher({ outbox, send, lock: createTabLock('touchpoint-flush', { store: outbox }), emit, batchSize: config.batchSize, flushIntervalMs: config.flushIntervalMs }),
+    createSend: (c) => createHttpSend({ collectorUrl: c.collectorUrl, writeKey: c.writeKey }),
+    postConsent: (c, record) => void postConsentRecord(c.collectorUrl, c.writeKey, record),
+    loadAddon: () => loaders.loadVitals(),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Script-tag boot: turns `window.touchpoint` (the snippet's stub, or nothing) into the real API, configured by
+ * `touchpoint.init({...})` or the script tag's `data-*` attributes, and replays queued calls in order with their
+ * original timestamps. Imports: core. Never throws into the page.
+ */
+import { createTracker, type Touchpoint } from '../core/tracker';
+import type { TouchpointConfig } from '../core/config';
+import { wire } from '../core/wire';
+import { createLog } from '../util/log';
+
+type QueuedCall = [path: string, args: unknown[], time: number];
+
+const w = window as unknown as { touchpoint?: Record<string, unknown> & { _q?: QueuedCall[]; __touchpoint?: boolean } };
+const script = document.currentScript as HTMLScriptElement | null;
+const existing = w.touchpoint;
+
+/** Reads `data-write-key`, `data-collector-url`, `data-debug`, … from the script tag. */
+function fromAttributes(el: HTMLScriptElement | null): Partial<TouchpointConfig> {
+  if (!el) return {};
+  const d = el.dataset;
+  const bool = (v: string | undefined) => (v === undefined ? undefined : v !== 'false' && v !== '0');
+  const out: Record<string, unknown> = {
+    writeKey: d.writeKey,
+    collectorUrl: d.collectorUrl,
+    debug: bool(d.debug),
+    autoPageViews: bool(d.autoPageViews),
+    webVitals: bool(d.webVitals),
+    banner: bool(d.banner),
+    locale: d.locale,
+    cookieDomain: d.cookieDomain,
+    nonce: el.nonce || undefined,
+  };
+  // the privacy officer's config can sit in the page: <script type="application/json" id="touchpoint-consent">
+  const ref = d.consentConfig;
+  const json = ref ? document.querySelector(ref)?.textContent : undefined;
+  if (json) {
+    try {
+      out.consent = JSON.parse(json);
+    } catch {
+      out.consent = { invalid: 'data-consent-config is not valid JSON' };
+    }
+  }
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out as Partial<TouchpointConfig>;
+}
+
+/** Calls `path` (e.g. 'track' or 'consent.set') on the API; a queued call carries its original time. */
+function invoke(api: Touchpoint, path: string, args: unknown[], time?: number) {
+  const [ns, name] = path.split('.');
+  const target = (name ? (api as unknown as Record<string, Record<string, unknown>>)[ns] : api) as Record<string, unknown>;
+  const fn = target?.[name ?? ns];
+  if (typeof fn !== 'function') return;
+  if (time !== undefined && ['page', 'track', 'identify', 'alias'].includes(path)) {
+    const a = args.slice();
+    a.length = Math.max(a.length, 3);
+    a[2] = { timestamp: time, ...(a[2] as object | undefined) };
+    args = a;
+  }
+  return fn.apply(target, args);
+}
+
+function boot() {
+  if (existing?.__touchpoint) return;
+  const attrs = fromAttributes(script);
+  const base = attrs.assetBaseUrl ?? (script?.src ? new URL('.', script.src).href : new URL('/', location.href).href);
+  const load = (file: string) => import(/* @vite-ignore */ base + file);
+  let instance: Touchpoint | undefined;
+  const before: QueuedCall[] = [];
+
+  const init = (config?: Partial<TouchpointConfig>) => {
+    if (instance) return createLog(!!config?.debug).warn('init() called twice; the first config stays');
+    const merged = { ...attrs, ...(config && typeof config === 'object' ? config : {}) } as TouchpointConfig;
+    if (!merged.assetBaseUrl) merged.assetBaseUrl = base;
+    instance = createTracker(merged, wire(merged, {
+      loadVitals: () => load('touchpoint-vitals.mjs'),
+      loadBanner: () => load('touchpoint-banner.mjs'),
+    }));
+    before.splice(0).forEach(([p, a, t]) => invoke(instance!, p, a, t));
+  };
+
+  const call = (path: string) => (...args: unknown[]) => {
+    if (instance) return invoke(instance, path, args);
+    before.push([path, args, Date.now()]);
+  };
+  const api = {
+    __touchpoint: true,
+    init,
+    page: call('page'),
+    track: call('track'),
+    identify: call('identify'),
+    alias: call('alias'),
+    reset: call('reset'),
+    flush: (...a: unknown[]) => (instance ? instance.flush() : Promise.resolve(void call('flush')(...a))),
+    ready: call('ready'),
+    on: (...a: unknown[]) => (instance ? invoke(instance, 'on', a) : (call('on')(...a), () => {})),
+    debug: (...a: unknown[]) => (instance ? instance.debug() : Promise.resolve({ initialized: false, queued: before.length, args: a })),
+    consent: {
+      get: () => instance?.consent.get(),
+      set: call('consent.set'),
+      open: call('consent.open'),
+    },
+    get commerce() {
+      return instance?.commerce;
+    },
+  };
+
+  const queue = Array.isArray(existing?._q) ? existing!._q! : [];
+  w.touchpoint = api as never;
+  const initCall = queue.find(([p]) => p === 'init');
+  if (initCall) init(initCall[1][0] as Partial<TouchpointConfig>);
+  else if (attrs.writeKey) init();
+  for (const [path, args, time] of queue) if (path !== 'init') (instance ? invoke(instance, path, args, time) : before.push([path, args, time]));
+}
+
+try {
+  boot();
+} catch (e) {
+  createLog(true).error('failed to start', e);
+}

@@ -1,0 +1,30 @@
+/**
+ * Size budgets of the shipped browser files, measured on the built dist/ (npm test builds first).
+ * The whole consent + outbox + identity core must fit the script-tag budget.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const KB = 1024;
+const gz = (f: string) => gzipSync(readFileSync(f), { level: 9 }).length;
+
+describe('size budgets', () => {
+  it('dist/touchpoint.js (script-tag core) is at most 12 KB gzip', () => {
+    expect(gz('dist/touchpoint.js')).toBeLessThanOrEqual(12 * KB);
+  });
+  it('dist/snippet.min.js is at most 1 KB minified', () => {
+    expect(readFileSync('dist/snippet.min.js').length).toBeLessThanOrEqual(1 * KB);
+  });
+  it('the web-vitals chunk is at most 4 KB gzip', () => {
+    expect(gz('dist/touchpoint-vitals.mjs')).toBeLessThanOrEqual(4 * KB);
+  });
+  it('the banner chunk with its CSS is at most 8 KB gzip', () => {
+    expect(existsSync('dist/touchpoint-banner.mjs')).toBe(true);
+    expect(gz('dist/touchpoint-banner.mjs')).toBeLessThanOrEqual(8 * KB);
+  });
+  it('dist/sri.json carries a sha384 hash for every shipped script', () => {
+    const sri = JSON.parse(readFileSync('dist/sri.json', 'utf8')) as Record<string, string>;
+    for (const f of ['touchpoint.js', 'snippet.min.js', 'touchpoint.mjs', 'touchpoint-vitals.mjs']) expect(sri[f]).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
+  });
+});
