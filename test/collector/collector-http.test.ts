@@ -248,7 +248,7 @@ describe.each(BACKENDS)('collector over HTTP on $name', (backend) => {
   });
 
   it('accepts Segment bodies: analytics-next /v1/b batches and single events on /v1/t, /v1/p, /v1/i, /v1/a, /v1/g', async () => {
-    const seg = (extra: Record<string, unknown>) => ({
+    const seg = (extra: Record<string, unknown>): Record<string, unknown> => ({
       messageId: `ajs-next-${Math.random().toString(36).slice(2)}`,
       anonymousId: 'seg-anon',
       timestamp: new Date().toISOString(),
