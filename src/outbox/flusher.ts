@@ -81,7 +81,13 @@ export interface Flusher {
  */
 export function createFlusher(deps: FlusherDeps): Flusher {
   const { outbox, send, lock } = deps;
-  const emit = deps.emit || (() => {});
+  const emit: NonNullable<FlusherDeps['emit']> = (name, detail) => {
+    try {
+      deps.emit?.(name, detail);
+    } catch {
+      // a listener's bug must not stall delivery
+    }
+  };
   const now = deps.now || Date.now;
   const random = deps.random || Math.random;
   const isOnline = deps.isOnline || (() => typeof navigator == 'undefined' || navigator.onLine !== false);

@@ -39,7 +39,7 @@ const SETTLE_MS = 50;
  */
 export function createTabLock(name: string, options: TabLockOptions = {}): TabLock {
   const nav = typeof navigator != 'undefined' ? navigator : undefined;
-  const locks = options.locks !== undefined ? options.locks : nav?.locks;
+  let locks = options.locks !== undefined ? options.locks : nav?.locks;
   const now = options.now || Date.now;
   const ttl = options.ttlMs || 10_000;
   const me = uuid();
@@ -84,7 +84,15 @@ export function createTabLock(name: string, options: TabLockOptions = {}): TabLo
       if (busy) return false;
       busy = true;
       try {
-        if (locks) return await locks.request(name, { ifAvailable: true }, async (lock) => !!lock && (await fn(), true));
+        let ran = false;
+        if (locks)
+          try {
+            return await locks.request(name, { ifAvailable: true }, async (lock) => !!lock && ((ran = true), await fn(), true));
+          } catch (e) {
+            if (ran) throw e;
+            // Web Locks present but refused (sandboxed or opaque origin): use the lease from now on
+            locks = null;
+          }
         if (store || ls) return await lease(fn);
         await fn();
         return true;

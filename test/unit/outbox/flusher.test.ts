@@ -302,6 +302,16 @@ describe('createFlusher', () => {
     expect(events).toEqual([['delivered', { count: 3, ids: ['r0', 'r1', 'r2'] }]]);
   });
 
+  it('a throwing emit listener does not stall delivery', async () => {
+    const { send, calls } = fakeSend();
+    const { flusher, outbox, put } = setup({ send, batchSize: 2, emit: () => { throw new Error('listener bug'); } });
+    flusher.start();
+    await put(recs(5));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.ids.length)).toEqual([2, 2, 1]);
+    expect(await outbox.count()).toBe(0);
+  });
+
   it('stop() ends timers; nothing is sent afterwards', async () => {
     const { send, calls } = fakeSend();
     const { flusher, put } = setup({ send });

@@ -42,6 +42,14 @@ describe('createTabLock', () => {
     expect(await b.run(async () => {})).toBe(true);
   });
 
+  it('falls back to the lease when Web Locks refuse the request', async () => {
+    const refusing = { request: async () => { throw new DOMException('opaque origin', 'SecurityError'); } } as unknown as LockManager;
+    const lock = createTabLock('flush', { locks: refusing, store: createMemoryOutbox() });
+    const fn = vi.fn(async () => {});
+    expect(await lock.run(fn)).toBe(true);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
   it('never runs twice at once within one tab', async () => {
     const lock = createTabLock('flush', { locks: null, storage: null });
     const gate = deferred();
