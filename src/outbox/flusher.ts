@@ -24,14 +24,15 @@ export interface FlushDetail {
   retryInMs?: number;
 }
 
-export interface FlusherStatus {
+// a type alias (not an interface) so it is assignable to core's Record<string, unknown>
+export type FlusherStatus = {
   /** Records this page holds that are not acknowledged yet. */
   size: number;
   kind: Outbox['kind'];
   lastError?: string;
   /** Time to the next retry, 0 when none is pending, null while waiting for the `online` event. */
   retryInMs: number | null;
-}
+};
 
 export interface FlusherDeps {
   outbox: Outbox;
