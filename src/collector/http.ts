@@ -58,6 +58,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     return fail(415, 'unsupported_content_encoding', `content encoding ${encoding} is not supported; send gzip, deflate or none`);
   }
 
+  if (req.readableEnded) return fail(400, 'empty_body', 'the request body was already consumed by an earlier handler and left no req.body');
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) return tooLarge(req, maxBytes);
 

@@ -100,6 +100,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
  * await collector.ready;
  * createServer(collector).listen(8081);
  * collector.on('event', ({ event }) => console.log(event.type, event.messageId));
+ * // Express: app.use(collector)  ·  Fastify: await app.register(middie); app.use(collector)
  * ```
  */
 export function createCollector(options: CollectorOptions): Collector {

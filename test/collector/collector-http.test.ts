@@ -2,6 +2,7 @@
  * HTTP behaviour of the reference collector over real node:http on 127.0.0.1, against PGlite and a real Postgres:
  * validation, idempotency, limits, gzip, auth, CORS, rate limiting, Segment bodies and consent records.
  */
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/collector/index';
@@ -142,6 +143,24 @@ describe.each(BACKENDS)('collector over HTTP on $name', (backend) => {
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
     expect(await countEvents(batch.map((e) => e.messageId as string))).toBe(0);
+  });
+
+  it('answers 413 for a chunked body without Content-Length that grows over the limit', async () => {
+    const { port } = new URL(served.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/v1/batch', method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(WRITE_KEY) } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      const chunk = 'x'.repeat(64 * 1024);
+      req.write('{"batch":["');
+      for (let i = 0; i < 9; i++) req.write(chunk); // 576 KiB > 512 KiB, sent chunked
+      req.end('"]}');
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.code).toBe('payload_too_large');
   });
 
   it('accepts gzip bodies and applies the limit after decompression (zip bomb)', async () => {
