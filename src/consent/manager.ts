@@ -1,0 +1,269 @@
+/**
+ * The consent manager: reads the own consent record (the only storage access before a decision, R1), honours GPC/DNT,
+ * decides, writes proof records, drives the banner, embeds and the GCM/TCF bridges. Imports: util, schema types and
+ * the files of src/consent. Never touches any storage but the consent record and never sends anything itself.
+ */
+import type { ConsentMethod, ConsentRecord } from '../schema/consent-record';
+import type { Log } from '../util/log';
+import { uuid } from '../util/ids';
+import type { BannerHandle, BannerModule, BannerOptions, Category, ConsentConfig, ConsentManager, ConsentState, ConsentStorage } from './types';
+import { validateConfig } from './validate-config';
+import { cookieStorage } from './cookie-storage';
+import { readSignals } from './signals';
+import { fingerprint, sha256Hex } from './hash';
+import { resolveLocale } from './locale';
+import { startEmbeds, type EmbedActivator } from './embed';
+import { createGcmBridge, type GcmBridge } from './bridges/gcm';
+import { startTcfReader, type TcfReader } from './bridges/tcf';
+
+/** Name of the window event dispatched on every change; `detail` is the new state. */
+export const CONSENT_EVENT = 'touchpoint:consent_updated';
+
+const DAY_MS = 864e5;
+
+/** What `createConsentManager` needs; every seam is injectable. */
+export interface ConsentManagerDeps {
+  /** The privacy officer's JSON configuration; validated here, a bad one fails closed. */
+  config: unknown;
+  log: Log;
+  sdkVersion: string;
+  /** Receives each proof record; core POSTs it to `/v1/consent` without credentials or tracking ids. */
+  postRecord: (record: ConsentRecord) => void;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+  /** Where the decision is kept. @defaultValue the first-party cookie `tp_consent` */
+  storage?: ConsentStorage;
+  /** Loads the banner chunk, e.g. `() => import('./consent/banner')`; without it no banner shows and the visitor stays undecided. */
+  loadBanner?: () => Promise<BannerModule>;
+  /** For GPC/DNT and language. @defaultValue `window.navigator` */
+  navigator?: Navigator;
+  /** @defaultValue `window` */
+  window?: Window;
+  /** Locale to show instead of the page's `<html lang>` and the browser's languages. */
+  locale?: string;
+  /** Nonce for the banner's `<style>` under a CSP without constructable-stylesheet support. */
+  nonce?: string;
+  /** Activate `data-consent` embeds. @defaultValue true */
+  embeds?: boolean;
+}
+
+/** The cookie's content: only the decision, with short keys to keep the cookie small. */
+interface Stored {
+  v: 1;
+  id: string;
+  g: string[];
+  m: ConsentMethod;
+  t: number;
+  e: number;
+  p: string;
+  f: string;
+}
+
+/**
+ * Creates the consent service. A configuration that fails validation logs one `console.error` and returns
+ * `{ failed }`: core then tracks nothing and the page keeps working.
+ * @param deps - configuration, logger, record sink and injectable seams
+ * @returns the manager, or `{ failed: "path: message" }`
+ * @example
+ * const m = createConsentManager({ config, log, sdkVersion: '1.0.0', postRecord: send, loadBanner: () => import('./banner') });
+ * if (!('failed' in m) && m.allows('analytics')) startTracking();
+ */
+export function createConsentManager(deps: ConsentManagerDeps): ConsentManager | { failed: string } {
+  const { log, postRecord, sdkVersion } = deps;
+  const now = deps.now || Date.now;
+  const win = deps.window || (typeof window != 'undefined' ? window : undefined);
+  const doc = win?.document;
+  const nav = deps.navigator || win?.navigator;
+  const config: ConsentConfig | string = validateConfig(deps.config);
+  if (typeof config == 'string') {
+    log.error(`consent config rejected, nothing will be tracked: ${config}`);
+    return { failed: config };
+  }
+  const ids = config.categories.map((c) => c.id);
+  const optional = ids.filter((c) => c != 'necessary');
+  const fp = fingerprint([config.materialVersion || config.policyVersion, ...ids.slice().sort()].join('|'));
+  const storage = deps.storage || (doc ? cookieStorage(doc, config.lifetimeDays * 86400) : { read: () => null, write() {}, remove() {} });
+  const locale = resolveLocale(config, [deps.locale, doc?.documentElement.lang, ...(nav?.languages || [nav?.language])]);
+  const texts = config.texts[locale];
+  const sig = readSignals(nav, win);
+  const signal = sig.gpc ? 'gpc' : sig.dnt ? 'dnt' : undefined;
+  const honoured = sig.gpc && config.signals.gpc == 'deny' ? 'gpc' : sig.dnt && config.signals.dnt == 'deny' ? 'dnt' : undefined;
+  const handlers = new Set<(s: ConsentState, p: ConsentState) => void>();
+  const pending = (): ConsentState => ({ status: 'pending', granted: ['necessary'], denied: optional, policyVersion: config.policyVersion, signal });
+  let state = pending();
+  let expiresAt = 0;
+  let last: ConsentRecord | undefined;
+  let banner: Promise<BannerHandle | undefined> | undefined;
+  let textHash: Promise<string | undefined> | undefined;
+  let embeds: EmbedActivator | undefined;
+  let gcm: GcmBridge | undefined;
+  let tcf: TcfReader | undefined;
+
+  const copy = (s: ConsentState): ConsentState => ({ ...s, granted: s.granted.slice(), denied: s.denied.slice() });
+  const iso = (t: number) => new Date(t).toISOString();
+  const safe = (name: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      log.warn(name + ' failed', e);
+    }
+  };
+
+  // R1: the one storage read before a decision; a record of another policy or an expired one counts as none
+  let stored: Stored | undefined;
+  safe('reading the consent record', () => {
+    const s = JSON.parse(storage.read() || 'null') as Stored | null;
+    if (s && s.v == 1 && s.f == fp && s.e > now() && Array.isArray(s.g) && typeof s.id == 'string') stored = s;
+  });
+  const fromStored = (s: Stored): ConsentState => {
+    const granted = ['necessary', ...optional.filter((c) => s.g.includes(c))];
+    expiresAt = s.e;
+    return { status: 'decided', granted, denied: optional.filter((c) => !granted.includes(c)), method: s.m, policyVersion: s.p, decidedAt: iso(s.t), consentId: s.id, signal };
+  };
+  // a decision that only mirrored a browser signal lapses when the signal is gone; TCF decisions wait for the CMP (R18)
+  if (stored && !config.tcf && !((stored.m == 'gpc' || stored.m == 'dnt') && stored.m != honoured)) state = fromStored(stored);
+
+  const shown = () =>
+    JSON.stringify([
+      locale,
+      Object.keys(texts).sort().map((k) => [k, texts[k as keyof typeof texts]]),
+      config.categories.map((c) => [c.id, c.label[locale], c.description[locale]]),
+      config.privacyPolicyUrl,
+      config.imprintUrl,
+    ]);
+
+  const notify = (previous: ConsentState) => {
+    const s = copy(state);
+    if (gcm) safe('consent mode update', () => gcm!.update(s));
+    if (embeds) safe('embeds', () => embeds!.scan());
+    handlers.forEach((h) => safe('consent handler', () => h(copy(s), copy(previous))));
+    if (win) safe('consent event', () => win.dispatchEvent(new CustomEvent(CONSENT_EVENT, { detail: copy(s) })));
+    banner?.then((b) => b && safe('banner update', () => b.update(s.granted, s.status == 'pending')));
+  };
+
+  const decide = (grantedIn: readonly string[], method: ConsentMethod, layer: NonNullable<ConsentRecord['layer']>, tcString?: string) => {
+    const granted = ['necessary', ...optional.filter((c) => grantedIn.includes(c))];
+    const denied = optional.filter((c) => !granted.includes(c));
+    const previous = state;
+    // R9/R11: taking back anything granted before is recorded as a withdrawal
+    if (previous.status == 'decided' && previous.granted.some((c) => !granted.includes(c))) method = 'withdrawal';
+    const t = now();
+    const consentId = uuid();
+    expiresAt = t + config.lifetimeDays * DAY_MS;
+    state = { status: 'decided', granted, denied, method, policyVersion: config.policyVersion, decidedAt: iso(t), consentId, signal };
+    const s: Stored = { v: 1, id: consentId, g: granted.slice(1), m: method, t, e: expiresAt, p: config.policyVersion, f: fp };
+    safe('writing the consent record', () => storage.write(JSON.stringify(s)));
+    notify(previous);
+    (textHash ||= sha256Hex(shown())).then((hash) => {
+      if (!hash) return log.warn('no SubtleCrypto (insecure context?): consent proof record not sent');
+      const r: ConsentRecord = { consentId, timestamp: iso(t), policyVersion: config.policyVersion, textHash: hash, locale, granted, denied, method, layer, sdkVersion, expiresAt: iso(expiresAt) };
+      if (tcString) r.tcString = tcString;
+      last = r;
+      safe('posting the consent record', () => postRecord(r));
+    });
+  };
+
+  const mount = (show: BannerOptions['show']): Promise<BannerHandle | undefined> =>
+    (banner ||= (deps.loadBanner ? deps.loadBanner() : Promise.reject(new Error('no banner loader')))
+      .then((m) =>
+        m.mountBanner({
+          locale,
+          texts,
+          categories: config.categories.map((c) => ({ id: c.id, label: c.label[locale], description: c.description[locale], required: c.id == 'necessary' })),
+          privacyPolicyUrl: config.privacyPolicyUrl,
+          imprintUrl: config.imprintUrl,
+          granted: state.granted,
+          show,
+          nonce: deps.nonce,
+          document: doc,
+          onDecision: (d) => safe('banner decision', () => decide(d.granted, d.action, d.layer)),
+        }),
+      )
+      .catch((e) => {
+        banner = undefined;
+        log.error('consent banner could not be shown; the visitor stays undecided', e);
+        return undefined;
+      }));
+
+  const expired = () => {
+    if (state.status == 'decided' && now() >= expiresAt) {
+      const previous = state;
+      state = pending();
+      notify(previous);
+      if (!config.tcf) mount('banner');
+    }
+  };
+
+  const open = (opener?: Element | null) => {
+    if (config.tcf) return log.warn('consent comes from the TCF CMP; open its settings instead');
+    mount(state.status == 'pending' ? 'banner' : 'none').then((b) => b && safe('banner open', () => b.open(opener)));
+  };
+
+  const onDocClick = (e: Event) => {
+    const t = e.target as Element | null;
+    const el = t && t.closest && t.closest('[data-touchpoint-consent="open"]');
+    if (el) {
+      e.preventDefault();
+      open(el);
+    }
+  };
+
+  const manager: ConsentManager = {
+    get: () => (expired(), copy(state)),
+    allows: (c) => (expired(), c == 'necessary' || (state.status == 'decided' && state.granted.includes(c))),
+    set(choices, options) {
+      safe('consent.set', () => {
+        const method = options?.method == 'cmp' ? 'cmp' : 'api';
+        // R18: only categories the configuration knows and the caller explicitly granted; everything else is denied
+        const granted = choices && typeof choices == 'object' ? optional.filter((c) => choices[c] === true) : [];
+        decide(granted, method, 'none');
+      });
+      return copy(state);
+    },
+    open: (opener) => safe('consent.open', () => open(opener)),
+    onChange(handler) {
+      handlers.add(handler);
+      return () => void handlers.delete(handler);
+    },
+    record: () => last && { ...last },
+    config: () => config,
+    destroy() {
+      doc?.removeEventListener('click', onDocClick);
+      embeds?.stop();
+      tcf?.stop();
+      banner?.then((b) => b?.destroy());
+      handlers.clear();
+    },
+  };
+
+  if (doc && win) {
+    doc.addEventListener('click', onDocClick);
+    if (config.googleConsentMode) safe('consent mode default', () => (gcm = createGcmBridge({ config: config.googleConsentMode!, window: win })));
+    if (gcm && state.status == 'decided') safe('consent mode update', () => gcm!.update(copy(state)));
+    if (deps.embeds !== false) safe('embeds', () => (embeds = startEmbeds({ document: doc, window: win, allows: manager.allows, onSkip: (el, why) => log.warn('embed not activated: ' + why, el) })));
+  }
+
+  if (config.tcf && win) {
+    const tcfConfig = config.tcf;
+    tcf = startTcfReader({
+      config: tcfConfig,
+      window: win,
+      onFail: (why) => log.warn(`TCF CMP gave no answer (${why}); staying denied`),
+      onDecision(granted, tcString) {
+        const same = (s: readonly string[]) => s.length == granted.length && s.every((c) => granted.includes(c));
+        // each page load repeats `tcloaded`; only a changed choice makes a new proof record
+        if (state.status == 'decided' && state.method == 'tcf' && same(state.granted.slice(1))) return;
+        if (state.status == 'pending' && stored && stored.m == 'tcf' && same(stored.g)) {
+          state = fromStored(stored);
+          return notify(pending());
+        }
+        decide(granted, 'tcf', 'none', tcString);
+      },
+    });
+  } else if (state.status == 'pending' && honoured) {
+    decide([], honoured, 'none');
+    mount('notice');
+  } else if (state.status == 'pending') mount('banner');
+
+  return manager;
+}
