@@ -1,0 +1,77 @@
+/**
+ * Sessions: a new one after 30 minutes without activity or on arrival from a new campaign. Imports: identity/hash.
+ * Never touches storage itself (core injects it, after consent), never throws.
+ */
+import { fnv1a } from './hash';
+
+/** Inactivity after which the next touch starts a new session, in ms (GA4's default). */
+export const SESSION_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** The session a touch belongs to; `start` is true on the touch that began it. */
+export interface SessionTouch {
+  id: string;
+  start: boolean;
+}
+
+/** Session tracker returned by {@link createSessions}. */
+export interface Sessions {
+  /** Records activity now and returns the current session, starting a new one when due. */
+  touch(campaignKey?: string): SessionTouch;
+}
+
+/** Seams of {@link createSessions}; `read`/`write` may throw (blocked storage), the session then lives in memory. */
+export interface SessionDeps {
+  /** Reads the serialized state, null when none. */
+  read(): string | null;
+  /** Stores the serialized state. */
+  write(v: string): void;
+  /** Clock, epoch ms. @defaultValue Date.now */
+  now?: () => number;
+  /** New session ids. */
+  uuid: () => string;
+  /** Inactivity timeout in ms. @defaultValue SESSION_TIMEOUT_MS */
+  timeoutMs?: number;
+}
+
+/**
+ * Creates the session tracker. State is serialized as `<id>.<lastActivityBase36>.<campaignKeyChecksum>` (the campaign
+ * key is stored as its FNV-1a checksum, so that long utm values never bloat storage).
+ *
+ * @param deps - storage, clock, id source and timeout
+ * @example
+ * const sessions = createSessions({
+ *   read: () => sessionStorage.getItem('tp_session'),
+ *   write: (v) => sessionStorage.setItem('tp_session', v),
+ *   uuid,
+ * });
+ * const { id, start } = sessions.touch(campaignKey(parseCampaign(location.search)));
+ */
+export function createSessions(deps: SessionDeps): Sessions {
+  const now = deps.now || Date.now;
+  const timeout = deps.timeoutMs || SESSION_TIMEOUT_MS;
+  let memory = '';
+  return {
+    touch(campaignKey) {
+      let stored: string | null = null;
+      try {
+        stored = deps.read();
+      } catch {}
+      const s = typeof stored == 'string' && stored ? stored : memory;
+      const b = s.lastIndexOf('.');
+      const a = s.lastIndexOf('.', b - 1);
+      let id = s.slice(0, a);
+      const last = parseInt(s.slice(a + 1, b), 36);
+      let key = s.slice(b + 1);
+      const t = now();
+      const next = campaignKey ? fnv1a(campaignKey) : '';
+      // abs: a clock set back by more than the timeout starts afresh instead of extending a session forever
+      const start = a < 1 || !(Math.abs(t - last) < timeout) || (!!next && next != key);
+      if (start) (id = deps.uuid()), (key = next);
+      memory = id + '.' + t.toString(36) + '.' + key;
+      try {
+        deps.write(memory);
+      } catch {}
+      return { id, start };
+    },
+  };
+}
