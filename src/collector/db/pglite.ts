@@ -21,7 +21,8 @@ export function createPgliteDb(dataDir: string): Db {
     if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
     return PGlite.create(dataDir);
   })();
-  opened.catch(() => {}); // surfaced through `ready` and every call
+  const ready = opened.then(() => undefined);
+  ready.catch(() => {}); // surfaced through `ready` and every call, never as an unhandled rejection
   let closed = false;
 
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): DbTx => ({
@@ -41,7 +42,7 @@ export function createPgliteDb(dataDir: string): Db {
 
   return {
     kind: 'pglite',
-    ready: opened.then(() => undefined),
+    ready,
     async query(sql, params) {
       return wrap(await pg()).query(sql, params);
     },
