@@ -25,4 +25,7 @@ export function quietLog(): Log & { errors: unknown[][]; warnings: unknown[][] }
 
 export const config = (patch: Record<string, unknown> = {}) => structuredClone({ ...DEFAULT_CONSENT_CONFIG, ...patch }) as Record<string, unknown>;
 
-export const flush = () => new Promise((r) => setTimeout(r, 0));
+/** Lets pending promises (SubtleCrypto digests, the banner import) settle. */
+export const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
+};
