@@ -8,6 +8,7 @@ import type { Log } from '../util/log';
 import { uuid } from '../util/ids';
 import type { BannerHandle, BannerModule, BannerOptions, Category, ConsentConfig, ConsentManager, ConsentState, ConsentStorage } from './types';
 import { validateConfig } from './validate-config';
+import { DEFAULT_CONSENT_CONFIG } from './default-config';
 import { cookieStorage } from './cookie-storage';
 import { readSignals } from './signals';
 import { fingerprint, sha256Hex } from './hash';
@@ -23,7 +24,7 @@ const DAY_MS = 864e5;
 
 /** What `createConsentManager` needs; every seam is injectable. */
 export interface ConsentManagerDeps {
-  /** The privacy officer's JSON configuration; validated here, a bad one fails closed. */
+  /** The privacy officer's JSON configuration; validated here, a bad one fails closed. `undefined` = the shipped DE/EN default. */
   config: unknown;
   log: Log;
   sdkVersion: string;
@@ -74,7 +75,7 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
   const win = deps.window || (typeof window != 'undefined' ? window : undefined);
   const doc = win?.document;
   const nav = deps.navigator || win?.navigator;
-  const config: ConsentConfig | string = validateConfig(deps.config);
+  const config: ConsentConfig | string = validateConfig(deps.config === undefined ? DEFAULT_CONSENT_CONFIG : deps.config);
   if (typeof config == 'string') {
     log.error(`consent config rejected, nothing will be tracked: ${config}`);
     return { failed: config };

@@ -249,6 +249,9 @@ describe('consent manager', () => {
     expect(mem.calls).toEqual([]);
     expect(load).not.toHaveBeenCalled();
     expect(createConsentManager({ config: 'nope', log, sdkVersion: '0', postRecord() {} })).toHaveProperty('failed');
+    const dflt = createConsentManager({ config: undefined, log, sdkVersion: '0', postRecord() {}, storage: memoryStorage().storage });
+    expect('failed' in dflt ? dflt.failed : dflt.config().texts.de.acceptAll).toBe('Alle akzeptieren');
+    if (!('failed' in dflt)) dflt.destroy();
   });
 
   it('open() and any [data-touchpoint-consent="open"] element (also added later) open the preferences', async () => {
