@@ -36,7 +36,7 @@ const storageAudit = (page: Page, context: BrowserContext) =>
     })),
   ]);
 
-async function open(init?: (p: Page) => Promise<void>, width = 1280) {
+async function open(init?: (p: Page) => Promise<unknown>, width = 1280) {
   const context = await browser.newContext({ viewport: { width, height: 700 } });
   const page = await context.newPage();
   await init?.(page);
