@@ -1,0 +1,254 @@
+/**
+ * The demo server: one node:http process that serves the shop (/), the dashboard (/dashboard), the built SDK files
+ * (/touchpoint.js, /touchpoint-*.mjs, /snippet.min.js, their maps) and the reference collector (/v1/*, /healthz).
+ * Imports: node built-ins, dist/collector.mjs, ./dashboard-api.mjs. Never serves a file outside its roots, never
+ * listens on anything but loopback unless told to, and never injects anything into pages but the documented snippet.
+ */
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createDashboardApi } from './dashboard-api.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SHOP_DIR = join(ROOT, 'demo', 'shop');
+const DASHBOARD_DIR = join(ROOT, 'demo', 'dashboard');
+const DIST_DIR = join(ROOT, 'dist');
+
+/** The write key the demo shop sends with. */
+export const DEMO_WRITE_KEY = 'demo-shop-key';
+/** Where pages ask for the snippet; replaced at serve time. */
+const SNIPPET_PLACEHOLDER = '<!--TOUCHPOINT_SNIPPET-->';
+/** SDK files the server hands out from dist/; nothing else in dist/ is public. */
+const SDK_FILE = /^\/(touchpoint\.js|snippet\.min\.js|touchpoint-[a-z0-9-]+\.mjs)(\.map)?$/;
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.png': 'image/png',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'strict-origin-when-cross-origin',
+  'X-Frame-Options': 'DENY',
+};
+
+/**
+ * The inline snippet exactly as the README tells a developer to paste it: dist/snippet.min.js with the bundle path and
+ * its SRI hash as the fourth argument, then `touchpoint.init({ writeKey, collectorUrl })`.
+ */
+export function snippetHtml({ writeKey = DEMO_WRITE_KEY, distDir = DIST_DIR, debug = false } = {}) {
+  const code = readFileSync(join(distDir, 'snippet.min.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/m, '').trim();
+  let sri;
+  try {
+    sri = JSON.parse(readFileSync(join(distDir, 'sri.json'), 'utf8'))['touchpoint.js'];
+  } catch {
+    sri = undefined; // a build without postbuild: load without integrity rather than not at all
+  }
+  // the snippet's call site is `…)(window,document,"/touchpoint.js")`: the bundle URL is its third argument, the SRI hash its fourth
+  const callSite = /\(window,\s*document,\s*"\/touchpoint\.js"\s*\)/;
+  const withSri = sri && callSite.test(code) ? code.replace(callSite, `(window,document,"/touchpoint.js",${JSON.stringify(sri)})`) : code;
+  if (sri && withSri === code) warnOnce('dist/snippet.min.js takes no bundle URL / SRI argument (the minifier inlined it); serving the snippet without integrity');
+  const config = `{ writeKey: ${JSON.stringify(writeKey)}, collectorUrl: location.origin${debug ? ', debug: true' : ''} }`;
+  return `<script>${withSri}\ntouchpoint.init(${config});</script>`;
+}
+
+let warned = false;
+const warnOnce = (message) => {
+  if (!warned) console.warn(`[demo] ${message}`);
+  warned = true;
+};
+
+/** `/a/%2e%2e/b` and friends: decode, normalise, and refuse anything that leaves `root`. */
+function safeJoin(root, urlPath) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const full = resolve(root, '.' + (decoded.startsWith('/') ? decoded : '/' + decoded));
+  return full === root || full.startsWith(root + sep) ? full : undefined;
+}
+
+function send(res, status, body, headers = {}, head = false) {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Length': String(buf.length), ...headers });
+  res.end(head ? undefined : buf);
+}
+
+/**
+ * Creates (but does not start) the demo: the collector, the dashboard API and the static routes.
+ *
+ * @param {{ dataDir?: string, databaseUrl?: string, writeKey?: string, allowedOrigins?: string[], debug?: boolean,
+ *           distDir?: string, log?: (line: string) => void }} [options]
+ * @example
+ * const demo = await startDemo({ port: 8080 });
+ * console.log(demo.url); // http://localhost:8080
+ */
+export async function startDemo(options = {}) {
+  const distDir = options.distDir ?? DIST_DIR;
+  const collectorModule = join(distDir, 'collector.mjs');
+  if (!existsSync(collectorModule)) throw new Error(`${collectorModule} is missing: run "npm run build" first`);
+  const { createCollector } = await import(pathToFileURL(collectorModule).href);
+  const host = options.host ?? process.env.HOST ?? '127.0.0.1';
+  const writeKey = options.writeKey ?? DEMO_WRITE_KEY;
+  const log = options.log ?? ((line) => console.log(line));
+
+  let collector;
+  let api;
+  const handler = (req, res) => {
+    route(req, res).catch((error) => {
+      log(`[demo] ${req.method} ${req.url}: ${error?.stack ?? error}`);
+      if (!res.headersSent) send(res, 500, 'Internal Server Error', { 'Content-Type': 'text/plain; charset=utf-8' });
+      else res.end();
+    });
+  };
+
+  async function route(req, res) {
+    const url = new URL(req.url ?? '/', 'http://demo.invalid');
+    const path = url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (!collector) return send(res, 503, 'starting', { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+
+    if (path.startsWith('/v1/') || path === '/v1' || path === '/healthz') return collector(req, res);
+    if (path === '/dashboard/api' || path.startsWith('/dashboard/api/')) return api.handle(req, res, url);
+
+    const head = method === 'HEAD';
+    if (method !== 'GET' && !head) return send(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+
+    if (SDK_FILE.test(path)) return serveFile(res, join(distDir, path.slice(1)), head, { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' });
+    if (path === '/dashboard') return serveFile(res, join(DASHBOARD_DIR, 'index.html'), head);
+    if (path.startsWith('/dashboard/')) {
+      const file = safeJoin(DASHBOARD_DIR, path.slice('/dashboard'.length));
+      return file ? serveFile(res, file.endsWith(sep) ? join(file, 'index.html') : file, head) : notFound(res, head);
+    }
+    const file = safeJoin(SHOP_DIR, path);
+    if (!file) return notFound(res, head);
+    return serveFile(res, path.endsWith('/') ? join(file, 'index.html') : file, head, {}, true);
+  }
+
+  async function serveFile(res, file, head, extra = {}, shop = false) {
+    let info;
+    try {
+      info = await stat(file);
+    } catch {
+      info = undefined;
+    }
+    // /cart → cart.html, so the shop has clean URLs
+    if ((!info || info.isDirectory()) && shop && !extname(file)) {
+      const alt = info?.isDirectory() ? join(file, 'index.html') : file + '.html';
+      try {
+        info = await stat(alt);
+        file = alt;
+      } catch {
+        info = undefined;
+      }
+    }
+    if (!info || !info.isFile()) return notFound(res, head, shop);
+    const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    let body = await readFile(file);
+    if (type.startsWith('text/html')) {
+      let html = body.toString('utf8');
+      if (html.includes(SNIPPET_PLACEHOLDER)) html = html.replace(SNIPPET_PLACEHOLDER, snippetOrComment());
+      body = Buffer.from(html);
+    }
+    send(res, 200, body, { 'Content-Type': type, 'Cache-Control': type.startsWith('text/html') ? 'no-cache' : 'public, max-age=60', ...extra }, head);
+  }
+
+  function snippetOrComment() {
+    try {
+      return snippetHtml({ writeKey, distDir, debug: options.debug });
+    } catch (error) {
+      log(`[demo] cannot inject the snippet (${error.message}); the shop runs without tracking`);
+      return '<!-- Touchpoint snippet unavailable: run npm run build -->';
+    }
+  }
+
+  async function notFound(res, head, shop = true) {
+    let page = '<!doctype html><meta charset="utf-8"><title>404</title><h1>404 – Nicht gefunden / Not found</h1><p><a href="/">Zum Shop / To the shop</a></p>';
+    if (shop) {
+      try {
+        page = (await readFile(join(SHOP_DIR, '404.html'), 'utf8')).replace(SNIPPET_PLACEHOLDER, snippetOrComment());
+      } catch {
+        /* the plain page above */
+      }
+    }
+    send(res, 404, page, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, head);
+  }
+
+  const server = createServer(handler);
+  server.keepAliveTimeout = 5_000;
+  const requestedPort = options.port ?? Number(process.env.PORT ?? 8080);
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(requestedPort, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const port = server.address().port;
+
+  // `localhost` may resolve to ::1 first; answer there too when the machine has IPv6 loopback
+  let server6;
+  if (host === '127.0.0.1' && options.ipv6 !== false) {
+    server6 = createServer(handler);
+    await new Promise((ok) => {
+      server6.once('error', () => {
+        server6 = undefined;
+        ok();
+      });
+      server6.listen(port, '::1', ok);
+    });
+  }
+
+  const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`, ...(options.allowedOrigins ?? [])];
+  if (process.env.TOUCHPOINT_ALLOWED_ORIGINS) origins.push(...process.env.TOUCHPOINT_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
+  collector = createCollector({
+    writeKeys: { [writeKey]: { allowedOrigins: origins } },
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    onError: (error, context) => log(`[collector] ${context}: ${error?.stack ?? error}`),
+  });
+  api = createDashboardApi({ collector, log });
+  try {
+    await collector.ready;
+  } catch (error) {
+    await new Promise((r) => server.close(() => r()));
+    server6?.close();
+    throw error;
+  }
+
+  const sockets = new Set();
+  for (const s of [server, server6]) s?.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
+
+  let closing;
+  return {
+    url: `http://${host === '127.0.0.1' || host === '::1' || host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    loopbackUrl: `http://127.0.0.1:${port}`,
+    port,
+    collector,
+    server,
+    /** Stops listening, ends live streams and closes the database. */
+    close() {
+      closing ??= (async () => {
+        api.close();
+        const done = [server, server6].filter(Boolean).map((s) => new Promise((r) => s.close(() => r())));
+        for (const c of sockets) c.destroy();
+        await Promise.all(done);
+        await collector.close();
+      })();
+      return closing;
+    },
+  };
+}
