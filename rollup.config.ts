@@ -26,7 +26,8 @@ const browserTerser = () =>
   terser({
     ecma: 2020,
     module: false,
-    compress: { passes: 2, pure_getters: true, unsafe_arrows: true },
+    toplevel: true,
+    compress: { passes: 3, pure_getters: true, unsafe_arrows: true, unsafe_methods: true, unsafe_comps: true, unsafe: true },
     format: { comments: false },
   });
 
@@ -65,4 +66,6 @@ const config: RollupOptions[] = [
   { input: 'src/schema/index.ts', output: { file: 'dist/schema.d.ts', format: 'es' }, external: nodeExternal, plugins: [dts()] },
 ];
 
-export default config;
+// TP_ONLY=touchpoint.js builds just the files whose name contains it (quick size checks)
+const only = process.env.TP_ONLY;
+export default only ? config.filter((c) => JSON.stringify(c.output).includes(only)) : config;

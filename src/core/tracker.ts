@@ -2,7 +2,7 @@
  * The tracker facade: builds events, gates them on consent, writes them to the outbox and wires every service
  * (capture, consent, outbox, transport). The only module that imports services. Never throws into the page.
  */
-import type { Campaign, EventContext, IdentityLink, TouchpointEvent } from '../schema/event';
+import type { Campaign, EventContext, TouchpointEvent } from '../schema/event';
 import type { ConsentManager, ConsentState } from '../consent/types';
 import type { Outbox, OutboxRecord } from '../outbox/types';
 import type { Send } from '../transport/types';
@@ -18,6 +18,10 @@ import { parseCampaign } from '../capture/campaign';
 import { classifyChannel, CHANNEL_RULES_VERSION } from '../capture/channel-rules';
 import { DEFAULT_REDACTED_PARAMS, redactUrl } from '../capture/redact';
 import { createCommerce, type Commerce } from '../capture/commerce';
+import { campaignKey } from '../capture/campaign';
+import { hashIdentities, type IdentityInput } from '../identity/hash';
+import { createSessions } from '../identity/session';
+import { deleteCookieId, readCookieId, resolveDeviceId, writeCookieId } from '../identity/device-id';
 
 /** The SDK version, replaced at build time. */
 export const VERSION: string = typeof __TOUCHPOINT_VERSION__ === 'string' ? __TOUCHPOINT_VERSION__ : '0.0.0-dev';
@@ -33,7 +37,7 @@ export interface CallOptions {
   /** When the touchpoint happened (ms since epoch or ISO string); now when omitted. */
   timestamp?: number | string;
   /** Typed identity links for `identify` (e-mail and phone are hashed in the browser). */
-  identities?: { type: string; value: string; hashed?: boolean }[];
+  identities?: IdentityInput[];
 }
 
 /** Names `on` accepts. */
@@ -134,6 +138,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   let delivery: Delivery | undefined;
   let waiting: Queued[] = [];
   let writeScheduled = false;
+  let seq = 0;
   let readyFired = false;
   const readyCallbacks: (() => void)[] = [];
 
@@ -184,11 +189,11 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     enqueue({ event, category });
   };
 
-  const heldMode = () => (config.consent as { beforeConsent?: string } | undefined)?.beforeConsent === 'hold';
+  const heldMode = () => consent!.config().beforeConsent === 'hold';
 
   const enqueue = (q: Queued) => {
-    if (!anonymousId && !q.event.userId) q.event.anonymousId = anonymousId = ensureDeviceId();
-    if (!q.event.anonymousId) q.event.anonymousId = anonymousId;
+    // only consented events get here, so only they carry a session
+    q.event.context!.session = { ...sessions.touch(campaignKey(q.event.context!.campaign)) };
     waiting.push(q);
     if (!outbox) return void openStore();
     if (!writeScheduled) {
@@ -204,24 +209,52 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     const batch = waiting;
     waiting = [];
     const t = now();
-    let seq = t * 1000;
+    for (const q of batch) {
+      q.event.anonymousId ??= anonymousId;
+      q.event.userId ??= userId;
+    }
     const records: OutboxRecord[] = batch.map((q) => {
       const json = JSON.stringify(q.event);
-      return { id: q.event.messageId, seq: seq++, createdAt: t, bytes: byteLength(json), v: OUTBOX_RECORD_VERSION, category: q.category, event: q.event };
+      // strictly increasing across bursts of this page; other tabs interleave by time
+      seq = Math.max(t * 1000, seq + 1);
+      return { id: q.event.messageId, seq, createdAt: t, bytes: byteLength(json), v: OUTBOX_RECORD_VERSION, category: q.category, event: q.event };
     });
-    delivery!.notify(records);
-    outbox.put(records).then(
-      () => delivery?.flush(),
+    const o = outbox;
+    o.put(records).then(
+      () => outbox === o && delivery?.notify(records),
       (e) => log.warn('outbox write failed', e),
     );
   };
 
-  const ensureDeviceId = () => anonymousId ?? uuid();
+  const sessions = createSessions({
+    read: () => storage(() => win.localStorage.getItem('tp_session')),
+    write: (v) => storage(() => win.localStorage.setItem('tp_session', v)),
+    uuid,
+  });
+
+  /** The device identity: the outbox database holds it, the cookie mirrors it for subdomains; one per browser. */
+  const loadIdentity = async (o: Outbox) => {
+    const candidate = resolveDeviceId({ cookie: config.cookieDomain ? readCookieId() : undefined, uuid }).id;
+    anonymousId = await o.updateMeta<string>('anonymousId', (old) => old ?? candidate);
+    userId ??= await o.getMeta<string>('userId');
+    if (config.cookieDomain) writeCookieId(anonymousId, { domain: config.cookieDomain });
+  };
+
+  const setDeviceId = (id: string | undefined, user: string | undefined) => {
+    anonymousId = id;
+    userId = user;
+    if (outbox && id) {
+      void outbox.updateMeta('anonymousId', () => id);
+      void outbox.updateMeta('userId', () => user);
+      if (config.cookieDomain) writeCookieId(id, { domain: config.cookieDomain });
+    }
+  };
 
   const openStore = () => {
     if (opening) return opening;
     opening = deps.openOutbox(log).then(
-      (o) => {
+      async (o) => {
+        await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
         outbox = o;
         delivery = deps.createDelivery(o, deps.createSend(config), (name, detail) => {
           if (name === 'error') log.warn(String(detail));
@@ -252,6 +285,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       // withdrawal is total: the whole outbox database and the device identity go at once
       anonymousId = userId = undefined;
       void closeStore(true);
+      storage(() => win.localStorage.removeItem('tp_session'));
+      deleteCookieId(undefined, config.cookieDomain);
     } else if (withdrawn.length && outbox) {
       void outbox.clear(withdrawn);
     }
@@ -301,20 +336,24 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     identify: guard(log, 'identify', (id?: string | null, traits?: Record<string, unknown>, options?: CallOptions) => {
       if (id !== undefined && id !== null && (typeof id !== 'string' || !id)) return log.warn('identify(userId) needs a non-empty string or null');
       if (!isProps(traits)) return log.warn('identify traits must be a plain object');
-      if (typeof id === 'string') userId = id;
-      const identities = normaliseIdentities(options?.identities, log);
-      capture({ type: 'identify', traits: traits ?? {}, ...(identities && { identities }) }, options);
+      if (typeof id === 'string' && id !== userId) setDeviceId(anonymousId, id);
+      const timestamp = options?.timestamp ?? now();
+      const links = options?.identities;
+      if (!Array.isArray(links)) return capture({ type: 'identify', traits: traits ?? {} }, { ...options, timestamp });
+      // e-mail and phone leave the browser only as SHA-256 of the normalised value
+      void hashIdentities(links, { onDrop: (type, reason) => log.warn(`identity link "${type}" dropped: ${reason}`) }).then((identities) =>
+        capture({ type: 'identify', traits: traits ?? {}, identities }, { ...options, timestamp }),
+      );
     }),
     alias: guard(log, 'alias', (newId: string, previousId?: string, options?: CallOptions) => {
       if (typeof newId !== 'string' || !newId) return log.warn('alias(newId) needs a non-empty string');
       const previous = previousId ?? userId ?? anonymousId;
       if (!previous) return log.warn('alias() has no previous id to link');
-      userId = newId;
+      setDeviceId(anonymousId, newId);
       capture({ type: 'alias', previousId: previous }, options);
     }),
     reset: guard(log, 'reset', () => {
-      userId = undefined;
-      anonymousId = outbox ? uuid() : undefined;
+      setDeviceId(outbox ? uuid() : undefined, undefined);
     }),
     flush: guard(log, 'flush', async () => {
       writeWaiting();
@@ -376,14 +415,12 @@ function isProps(p: unknown): boolean {
   return p === undefined || p === null || (typeof p === 'object' && !Array.isArray(p));
 }
 
-function normaliseIdentities(list: CallOptions['identities'], log: Log): IdentityLink[] | undefined {
-  if (!Array.isArray(list)) return undefined;
-  const out: IdentityLink[] = [];
-  for (const i of list) {
-    if (!i || typeof i.type !== 'string' || typeof i.value !== 'string' || !i.value) log.warn('identity link needs a type and a value', i);
-    else out.push({ type: i.type, value: i.value, hashed: !!i.hashed });
+function storage<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch {
+    return null; // storage disabled or full: sessions fall back to memory
   }
-  return out;
 }
 
 function inert(emitter: ReturnType<typeof createEmitter>): Touchpoint {

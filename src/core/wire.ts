@@ -28,9 +28,9 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
         sdkVersion: VERSION,
         locale: config.locale,
         nonce: config.nonce,
-        banner: config.banner !== false,
         postRecord: post,
-        loadBanner: loaders.loadBanner as never,
+        // without a loader no banner shows: another CMP decides through consent.set
+        loadBanner: config.banner === false ? undefined : (loaders.loadBanner as never),
       }),
     openOutbox: async (log) => {
       const { outbox, fallbackReason } = await openOutbox({

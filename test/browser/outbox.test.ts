@@ -56,10 +56,11 @@ describe('durable outbox', () => {
     await context.setOffline(true);
     await first.evaluate(() => (window as any).fire(30, 'closed'));
     await first.waitForTimeout(500);
+    // a blank tab keeps the browser context alive while the tracked page closes
+    const second = await context.newPage();
     await first.close({ runBeforeUnload: true });
     expect(tracked(server, 'closed')).toHaveLength(0);
     await context.setOffline(false);
-    const second = await context.newPage();
     await second.goto(server.url + '/p');
     await server.waitFor(() => tracked(server, 'closed').length === 30, 20_000, '30 events from the closed page');
     expect(server.duplicates()).toBe(0);
@@ -119,10 +120,12 @@ describe('durable outbox', () => {
       }
       return undefined;
     });
-    server.page('/p', page({}, fire(5, 'retry')));
+    server.page('/p', page({}, fire(0, '')));
     const context = await browser.newContext();
     const tab = await context.newPage();
     await tab.goto(server.url + '/p');
+    await tab.waitForFunction(() => (window as any).touchpoint?.__touchpoint);
+    await tab.evaluate(() => (window as any).fire(5, 'retry'));
     await server.waitFor(() => tracked(server, 'retry').length === 5, 20_000, '5 events after Retry-After');
     const batches = server.received.filter((r) => r.path === '/v1/batch');
     expect(batches[1].time - first).toBeGreaterThanOrEqual(2900);
@@ -172,6 +175,8 @@ describe('durable outbox', () => {
     const tab = await context.newPage();
     await tab.goto(server.url + '/p');
     await tab.waitForFunction(() => (window as any).touchpoint?.__touchpoint);
+    // let start-up finish (outbox open, leftovers flushed), so only page hide can send what follows
+    await tab.waitForTimeout(1500);
     await tab.evaluate(() => (window as any).fire(15, 'hide'));
     await tab.waitForTimeout(300);
     await tab.goto(server.url + '/next');
