@@ -131,7 +131,8 @@ export async function startDemo(options = {}) {
     if (path === '/dashboard') return serveFile(res, join(DASHBOARD_DIR, 'index.html'), head);
     if (path.startsWith('/dashboard/')) {
       const file = safeJoin(DASHBOARD_DIR, path.slice('/dashboard'.length));
-      return file ? serveFile(res, file.endsWith(sep) ? join(file, 'index.html') : file, head) : notFound(res, head);
+      if (!file) return notFound(res, head, false);
+      return serveFile(res, path.endsWith('/') ? join(file, 'index.html') : file, head);
     }
     const file = safeJoin(SHOP_DIR, path);
     if (!file) return notFound(res, head);

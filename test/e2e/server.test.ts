@@ -61,6 +61,7 @@ describe('demo server', () => {
       '/assets/shop.css': /^text\/css/,
       '/assets/shop.js': /^text\/javascript/,
       '/dashboard': /^text\/html/,
+      '/dashboard/': /^text\/html/,
       '/dashboard/app.js': /^text\/javascript/,
     };
     for (const [path, type] of Object.entries(types)) {
@@ -69,7 +70,7 @@ describe('demo server', () => {
       expect(res.headers.get('content-type'), path).toMatch(type);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     }
-    for (const path of ['/nope', '/collector.mjs', '/sri.json', '/dist/touchpoint.js', '/dashboard/nope.js', '/assets/']) {
+    for (const path of ['/nope', '/collector.mjs', '/sri.json', '/dist/touchpoint.js', '/dashboard/nope.js', '/assets/', '/dashboard/api/../../package.json']) {
       expect((await fetch(demo.loopbackUrl + path)).status, path).toBe(404);
     }
   });
