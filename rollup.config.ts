@@ -44,8 +44,16 @@ const browser = (input: string, file: string, format: 'iife' | 'es', name?: stri
 
 const nodeExternal = (id: string) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 
+// the snippet's last two arguments (bundle URL, SRI hash) are edited by whoever pastes it: never inline them
+const snippet: RollupOptions = {
+  input: 'src/loader/snippet.ts',
+  output: { file: 'dist/snippet.min.js', format: 'es', strict: false },
+  treeshake: false,
+  plugins: [ts(), terser({ ecma: 2015, module: false, compress: false, format: { comments: false } })],
+};
+
 const config: RollupOptions[] = [
-  browser('src/loader/snippet.ts', 'dist/snippet.min.js', 'iife'),
+  snippet,
   browser('src/loader/boot.ts', 'dist/touchpoint.js', 'iife'),
   browser('src/capture/vitals.ts', 'dist/touchpoint-vitals.mjs', 'es'),
   ...(existsSync('src/consent/banner/index.ts') ? [browser('src/consent/banner/index.ts', 'dist/touchpoint-banner.mjs', 'es')] : []),

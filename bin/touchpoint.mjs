@@ -30,18 +30,36 @@ const COMMANDS = {
   --trust-proxy         take the client IP from X-Forwarded-For`,
     run: runCollector,
   },
+  'check-config': {
+    summary: 'validate a consent configuration file and print every problem with its path',
+    usage: `touchpoint check-config <file.json>
+
+  Exit code 0 when valid, 1 when the configuration has problems, 2 when the file cannot be read as JSON.`,
+    run: async (argv) => {
+      if (!argv[0] || argv[0] === '--help' || argv[0] === '-h') {
+        process.stdout.write(`${COMMANDS['check-config'].usage}\n`);
+        return argv[0] ? 0 : 2;
+      }
+      const cli = await loadModule('cli', join('src', 'cli.ts'));
+      return cli.runCheckConfig(argv[0]);
+    },
+  },
 };
 
 async function loadCollectorModule() {
-  const dist = join(ROOT, 'dist', 'collector.mjs');
+  return loadModule('collector', join('src', 'collector', 'index.ts'));
+}
+
+async function loadModule(name, srcPath) {
+  const dist = join(ROOT, 'dist', `${name}.mjs`);
   if (existsSync(dist)) return import(pathToFileURL(dist).href);
-  const src = join(ROOT, 'src', 'collector', 'index.ts');
+  const src = join(ROOT, srcPath);
   if (existsSync(src)) {
     // development checkout without a build: load the TypeScript source through tsx when it is installed
     const tsx = await import('tsx/esm/api').catch(() => undefined);
     if (tsx) return tsx.tsImport(pathToFileURL(src).href, import.meta.url);
   }
-  fail(`the collector is not built: ${dist} is missing. Run \`npm run build\` first.`);
+  fail(`touchpoint is not built: ${dist} is missing. Run \`npm run build\` first.`);
 }
 
 function fail(message) {

@@ -294,6 +294,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       const keep = held.filter((q) => consent!.allows(q.category));
       held = [];
       if (!consent!.allows('analytics')) return;
+      // open the outbox now: its start-up flush sends earlier pages' leftovers before anything new
+      void openStore();
       keep.forEach(enqueue);
       // on grant the landing touchpoint is not lost: capture the current page view unless it was held
       if (config.autoPageViews !== false && !keep.some((q) => q.event.type === 'page' && q.event.context?.page?.url === redact(loc.href))) {

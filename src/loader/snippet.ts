@@ -3,7 +3,7 @@
  * time it was made, and loads the bundle async. Imports nothing; runs before anything else of ours exists.
  */
 /* eslint-disable */
-(function (w: any, d: Document, src: string, integrity?: string) {
+void (function (w: any, d: Document, src: string, integrity?: string) {
   var t = (w.touchpoint = w.touchpoint || {});
   if (t._q) return; // the snippet ran twice, or the bundle is already here
   var q: unknown[] = (t._q = []);

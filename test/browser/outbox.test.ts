@@ -58,7 +58,7 @@ describe('durable outbox', () => {
     await first.waitForTimeout(500);
     // a blank tab keeps the browser context alive while the tracked page closes
     const second = await context.newPage();
-    await first.close({ runBeforeUnload: true });
+    await first.close();
     expect(tracked(server, 'closed')).toHaveLength(0);
     await context.setOffline(false);
     await second.goto(server.url + '/p');
