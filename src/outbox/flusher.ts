@@ -199,6 +199,8 @@ export function createFlusher(deps: FlusherDeps): Flusher {
       while (n < list.length && ((bytes += list[n]['bytes']) <= maxBatchBytes || !n)) n++;
       if (!(await deliver(list.slice(0, n), await outbox.takeDropped()))) return;
     }
+    // still backing off (a repeated flush cancelled the timer): wake up when the wait ends
+    arm(0);
   }
 
   function flush(): Promise<void> {

@@ -122,6 +122,23 @@ describe('createFlusher', () => {
     expect(calls[1].ids[0]).toBe('r0');
   });
 
+  it('still retries after Retry-After when another flush was asked for while the 429 came back', async () => {
+    let answer!: (r: SendResult) => void;
+    const { send, calls } = fakeSend((_, n) => (n == 1 ? new Promise<SendResult>((r) => (answer = r)) : { outcome: 'sent', status: 200 }));
+    const { flusher, put } = setup({ send });
+    flusher.start();
+    await put(recs(1));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls).toHaveLength(1);
+    void flusher.flush(); // e.g. flush() from the page while the first send is still in flight
+    answer({ outcome: 'retry', status: 429, retryAfterMs: 3000 });
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(2);
+    expect(calls[1].ids).toEqual(['r0']);
+  });
+
   it('waits for the online event instead of retrying while offline', async () => {
     let online = true;
     const { send, calls } = fakeSend(() => (online ? { outcome: 'sent', status: 200 } : { outcome: 'retry', status: 0, error: 'network error' }));
