@@ -1,9 +1,13 @@
 /**
  * Identity links ready for the wire: snake_case types, placeholder values dropped, e-mail and phone normalised and
- * SHA-256 hashed in the browser (SubtleCrypto). Imports: schema types only. Never sends an e-mail or phone in clear
+ * SHA-256 hashed in the browser (SubtleCrypto). Imports: schema types, util. Never sends an e-mail or phone in clear
  * unless the developer opts out per link with `raw: true`, never throws, never stores.
  */
 import type { IdentityLink } from '../schema/event';
+import { sha256Hex } from '../util/hash';
+
+/** Shared with consent; re-exported so identity's callers and tests keep one import. */
+export { fnv1a, sha256Hex } from '../util/hash';
 
 /** One identity link as a developer passes it to `identify`. */
 export interface IdentityInput {
@@ -91,24 +95,6 @@ export function normalisePhone(v: string, defaultCountryCode?: string): string |
 }
 
 /**
- * SHA-256 of the UTF-8 bytes of `s` as lower-case hex, via SubtleCrypto.
- *
- * @param s - the text to hash
- * @param subtle - SubtleCrypto to use @defaultValue globalThis.crypto.subtle
- * @returns the digest, or undefined when SubtleCrypto is missing (insecure context) or fails
- * @example
- * await sha256Hex('abc'); // 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
- */
-export async function sha256Hex(s: string, subtle: SubtleCrypto | null | undefined = globalThis.crypto?.subtle): Promise<string | undefined> {
-  try {
-    const d = new Uint8Array(await subtle!.digest('SHA-256', new TextEncoder().encode(s)));
-    return Array.from(d, (b) => (b + 256).toString(16).slice(1)).join('');
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * Turns developer-given identity links into wire links: `email` and `phone` are normalised and hashed unless the link
  * says `raw: true`; links marked `hashed: true` (a SHA-256 hex digest) and e-mail/phone values that already are one
  * pass through; other types are sent as given. Bad, placeholder and duplicate links are left out and reported
@@ -173,18 +159,4 @@ export async function hashIdentities(links: IdentityInput[], options: HashOption
   } catch {
     return [];
   }
-}
-
-/**
- * FNV-1a 32-bit over the UTF-16 code units of `s`, in base 36: a small non-cryptographic checksum for compact keys
- * and tamper/truncation checks, never a security boundary.
- *
- * @param s - the text to checksum
- * @example
- * fnv1a('hello'); // 'm3bicr' (0x4f9f2cab)
- */
-export function fnv1a(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(36);
 }

@@ -18,6 +18,9 @@ export interface HttpSendOptions {
   sendBeacon?: (url: string, body: BodyInit) => boolean;
 }
 
+/** `${collectorUrl}${path}`, whether or not the configured URL ends in a slash. */
+const endpoint = (collectorUrl: string, path: string) => collectorUrl.replace(/\/+$/, '') + path;
+
 /** Parses Retry-After (seconds or an HTTP date) into ms. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (!value) return undefined;
@@ -46,7 +49,7 @@ export function classifyResponse(status: number, body: unknown, retryAfterMs?: n
 /** Creates the native transport. */
 export function createHttpSend(options: HttpSendOptions): Send {
   const now = options.now ?? Date.now;
-  const url = options.collectorUrl.replace(/\/+$/, '') + '/v1/batch';
+  const url = endpoint(options.collectorUrl, '/v1/batch');
   const auth = 'Basic ' + btoa(options.writeKey + ':');
   return async (events: TouchpointEvent[], opts = {}) => {
     const sentAt = new Date(now()).toISOString();
@@ -90,7 +93,7 @@ async function readJson(res: Response): Promise<unknown> {
 
 /** Posts a consent proof record to `${collectorUrl}/v1/consent`: no cookies, no tracking id, survives a page change. */
 export function postConsentRecord(collectorUrl: string, writeKey: string, record: unknown, doFetch: typeof fetch = globalThis.fetch): Promise<boolean> {
-  const url = collectorUrl.replace(/\/+$/, '') + '/v1/consent';
+  const url = endpoint(collectorUrl, '/v1/consent');
   return doFetch(url, {
     method: 'POST',
     keepalive: true,
