@@ -98,6 +98,8 @@ export interface Delivery {
 interface Queued {
   event: TouchpointEvent;
   category: string;
+  /** Serialized size, measured once in capture; undefined when fields were added since (held events, ids loaded late). */
+  bytes?: number;
 }
 
 /** Creates a tracker. Returns an inert one (every call a no-op) when the config cannot run, after one console error. */
@@ -167,7 +169,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   /** Builds, validates and routes one event. */
   const capture = (fields: Partial<TouchpointEvent> & { type: TouchpointEvent['type'] }, options: CallOptions = {}) => {
     const category = typeof options.category === 'string' ? options.category : 'analytics';
-    const state = consent!.get();
+    const pending = consent!.get().status === 'pending';
+    const allowed = !pending && consent!.allows(category);
     const event = {
       ...fields,
       messageId: uuid(),
@@ -176,24 +179,31 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       timestamp: timestampOf(options.timestamp),
       context: context(),
     } as TouchpointEvent;
+    // a consented event is final here, so the one serialization below also sizes its outbox record
+    if (allowed) addSession(event);
     const json = safeStringify(event);
     if (json === undefined) return log.warn(`${fields.type} rejected: properties are cyclic or not serializable`);
-    if (byteLength(json) > MAX_EVENT_BYTES) return log.warn(`${fields.type} rejected: larger than ${MAX_EVENT_BYTES} bytes`);
+    const bytes = byteLength(json);
+    if (bytes > MAX_EVENT_BYTES) return log.warn(`${fields.type} rejected: larger than ${MAX_EVENT_BYTES} bytes`);
     emitter.emit('event', event);
-    if (state.status === 'pending') {
+    if (pending) {
       if (heldMode() && held.length < MAX_HELD_EVENTS) held.push({ event, category });
       else log.info(`${fields.type} dropped: no consent decision yet`);
       return;
     }
-    if (!consent!.allows(category)) return log.info(`${fields.type} dropped: category "${category}" not granted`);
-    enqueue({ event, category });
+    if (!allowed) return log.info(`${fields.type} dropped: category "${category}" not granted`);
+    enqueue({ event, category, bytes: anonymousId ? bytes : undefined });
   };
 
   const heldMode = () => consent!.config().beforeConsent === 'hold';
 
+  // only consented events carry a session
+  const addSession = (event: TouchpointEvent) => {
+    event.context!.session = { ...sessions.touch(campaignKey(event.context!.campaign)) };
+  };
+
   const enqueue = (q: Queued) => {
-    // only consented events get here, so only they carry a session
-    q.event.context!.session = { ...sessions.touch(campaignKey(q.event.context!.campaign)) };
+    if (!q.event.context!.session) addSession(q.event);
     waiting.push(q);
     if (!outbox) return void openStore();
     if (!writeScheduled) {
@@ -214,10 +224,10 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       q.event.userId ??= userId;
     }
     const records: OutboxRecord[] = batch.map((q) => {
-      const json = JSON.stringify(q.event);
       // strictly increasing across bursts of this page; other tabs interleave by time
       seq = Math.max(t * 1000, seq + 1);
-      return { id: q.event.messageId, seq, createdAt: t, bytes: byteLength(json), v: OUTBOX_RECORD_VERSION, category: q.category, event: q.event };
+      const bytes = q.bytes ?? byteLength(JSON.stringify(q.event));
+      return { id: q.event.messageId, seq, createdAt: t, bytes, v: OUTBOX_RECORD_VERSION, category: q.category, event: q.event };
     });
     const o = outbox;
     o.put(records).then(
