@@ -3,10 +3,10 @@
  * the open preferences, keyboard operation and focus, trusted-only accept, and config strings rendered as text under a
  * strict CSP with Trusted Types.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, startServer, type TestServer } from './harness';
+import { useBrowserSuite, type TestServer } from './harness';
 import { DEFAULT_CONSENT_CONFIG } from '../../src/consent/default-config';
 
 let browser: Browser;
@@ -15,17 +15,7 @@ const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const STRICT_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types touchpoint";
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-beforeEach(async () => {
-  await server?.close();
-  server = await startServer();
-});
+useBrowserSuite({ browser: (b) => (browser = b), server: (s) => (server = s) });
 
 /** A page without any inline script: the bundle configured by data-* attributes, the consent config as JSON. */
 function consentPage(consent: unknown = DEFAULT_CONSENT_CONFIG, lang = 'de') {

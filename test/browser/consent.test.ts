@@ -2,23 +2,15 @@
  * Consent in real headless Chromium against the built bundle: nothing stored or sent before a decision (R1/R2), the
  * consent cookie and proof record after it, refusal remembered across reloads (R13), GPC honoured (R16), reflow at 320 px.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, startServer, type TestServer } from './harness';
+import { useBrowserSuite, type TestServer } from './harness';
 
 let browser: Browser;
 let server: TestServer;
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-beforeEach(async () => {
-  await server?.close();
-  server = await startServer();
+useBrowserSuite({ browser: (b) => (browser = b), server: (s) => (server = s) });
+beforeEach(() => {
   server.page('/shop.html', `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Shop</title>
 <script src="/touchpoint.js" data-write-key="wk_test" data-collector-url="${server.url}" data-web-vitals="false" data-debug="true"></script>
 </head><body><main><h1>Shop</h1><button id="buy">Kaufen</button></main></body></html>`);

@@ -2,23 +2,14 @@
  * The foundation in real headless Chromium against the built snippet and bundle: queued calls replayed in order with
  * their original time, SPA page views, data-* configuration, campaign and channel, URL redaction, robustness.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { fixturePage, launchBrowser, startServer, type TestServer } from './harness';
+import { fixturePage, useBrowserSuite, type TestServer } from './harness';
 
 let browser: Browser;
 let server: TestServer;
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  await server?.close();
-  server = await startServer();
-});
+useBrowserSuite({ browser: (b) => (browser = b), server: (s) => (server = s) });
 
 async function open(path: string, init?: (p: Page) => Promise<void>) {
   const context = await browser.newContext();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { execSync } from 'node:child_process';
 import type { AddressInfo, Socket } from 'node:net';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 const DIST = join(process.cwd(), 'dist');
 
@@ -166,6 +167,26 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 /** Launches headless Chromium with a fresh profile. */
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+}
+
+/**
+ * The hooks every real-browser test file needs: one Chromium for the file, a fresh test server for each test, both
+ * closed at the end. The setters hand them to the file's own variables.
+ */
+export function useBrowserSuite(set: { browser(b: Browser): void; server(s: TestServer): void }): void {
+  let browser: Browser | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    set.browser((browser = await launchBrowser()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  beforeEach(async () => {
+    await server?.close();
+    set.server((server = await startServer()));
+  });
 }
 
 /** A persistent profile that survives a browser restart (same directory, new process). */
