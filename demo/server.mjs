@@ -20,6 +20,10 @@ const DIST_DIR = join(ROOT, 'dist');
 export const DEMO_WRITE_KEY = 'demo-shop-key';
 /** Where pages ask for the snippet; replaced at serve time. */
 const SNIPPET_PLACEHOLDER = '<!--TOUCHPOINT_SNIPPET-->';
+/** The shop pages' shared head, header and footer, filled in where `<!--SHOP_HEAD-->` etc. stand. */
+const PARTIALS = Object.fromEntries(
+  ['head', 'header', 'footer'].map((name) => [`<!--SHOP_${name.toUpperCase()}-->\n`, readFileSync(join(ROOT, 'demo', 'partials', `${name}.html`), 'utf8')]),
+);
 /** SDK files the server hands out from dist/; nothing else in dist/ is public. */
 const SDK_FILE = /^\/(touchpoint\.js|snippet\.min\.js|touchpoint-[a-z0-9-]+\.mjs)(\.map)?$/;
 
@@ -159,12 +163,14 @@ export async function startDemo(options = {}) {
     if (!info || !info.isFile()) return notFound(res, head, shop);
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
     let body = await readFile(file);
-    if (type.startsWith('text/html')) {
-      let html = body.toString('utf8');
-      if (html.includes(SNIPPET_PLACEHOLDER)) html = html.replace(SNIPPET_PLACEHOLDER, snippetOrComment());
-      body = Buffer.from(html);
-    }
+    if (type.startsWith('text/html')) body = Buffer.from(renderPage(body.toString('utf8')));
     send(res, 200, body, { 'Content-Type': type, 'Cache-Control': type.startsWith('text/html') ? 'no-cache' : 'public, max-age=60', ...extra }, head);
+  }
+
+  /** A shop page as served: shared partials in, then the snippet where the placeholder is. */
+  function renderPage(html) {
+    for (const [marker, partial] of Object.entries(PARTIALS)) html = html.replace(marker, partial);
+    return html.includes(SNIPPET_PLACEHOLDER) ? html.replace(SNIPPET_PLACEHOLDER, snippetOrComment()) : html;
   }
 
   function snippetOrComment() {
@@ -180,7 +186,7 @@ export async function startDemo(options = {}) {
     let page = '<!doctype html><meta charset="utf-8"><title>404</title><h1>404 – Nicht gefunden / Not found</h1><p><a href="/">Zum Shop / To the shop</a></p>';
     if (shop) {
       try {
-        page = (await readFile(join(SHOP_DIR, '404.html'), 'utf8')).replace(SNIPPET_PLACEHOLDER, snippetOrComment());
+        page = renderPage(await readFile(join(SHOP_DIR, '404.html'), 'utf8'));
       } catch {
         /* the plain page above */
       }
