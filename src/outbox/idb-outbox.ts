@@ -3,7 +3,7 @@
  * Imports: idb, caps, types. Never sends, never awaits anything but IndexedDB inside a transaction (STYLE rule 11).
  */
 import { wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import { bySeq, capsCut, resolveCaps } from './caps';
+import { bySeq, resolveCaps } from './caps';
 import type { Outbox, OutboxCaps, OutboxRecord } from './types';
 
 interface Schema extends DBSchema {
@@ -50,6 +50,9 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
   const caps = resolveCaps(options.caps);
   const now = options.now || Date.now;
   const mirror = new Map<string, OutboxRecord>();
+  let sorted: OutboxRecord[] | undefined; // pending() in seq order, rebuilt only after the mirror changed
+  const mirrorSet = (r: OutboxRecord) => ((sorted = undefined), mirror.set(r['id'], r));
+  const mirrorDelete = (id: string) => ((sorted = undefined), mirror.delete(id));
   const request = factory.open(name, UPGRADES.length);
   request.onupgradeneeded = (e) => {
     for (let v = e.oldVersion; v < UPGRADES.length; v++) UPGRADES[v](request.result, request.transaction!);
@@ -61,19 +64,43 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
 
   const write = () => db.transaction(STORES, 'readwrite') as Tx;
 
-  async function trim(tx: Tx): Promise<OutboxRecord[]> {
+  /**
+   * Applies the caps oldest first without reading the whole store: the count comes from `count()`, the bytes from a
+   * running total kept in meta ('bytes', adjusted in the same transaction as every write), and a cursor on `seq`
+   * deletes from the oldest end only while a cap is exceeded. `delta` is what the caller's writes added.
+   */
+  async function trim(tx: Tx, delta = 0): Promise<void> {
     const store = tx.objectStore('outbox');
-    const list = await store.index('seq').getAll();
-    const cut = capsCut(list, caps, now());
-    if (cut) {
-      const meta = tx.objectStore('meta');
-      await Promise.all([
-        ...list.slice(0, cut).map((r) => (mirror.delete(r['id']), store.delete(r['id']))),
-        meta.get('dropped').then((n) => meta.put(((n as number) || 0) + cut, 'dropped')),
-      ]);
+    const meta = tx.objectStore('meta');
+    const [count, known] = await Promise.all([store.count(), meta.get('bytes') as Promise<number | undefined>]);
+    // first use of a database without the running total: sum it once
+    let bytes = known === undefined ? (await store.getAll()).reduce((n, r) => n + r['bytes'], 0) : known + delta;
+    const t = now();
+    const ops: Promise<unknown>[] = [];
+    let cut = 0;
+    let cursor = await store.index('seq').openCursor();
+    while (cursor && (t - cursor.value['createdAt'] > caps.maxAgeMs || count - cut > caps.maxCount || bytes > caps.maxBytes)) {
+      bytes -= cursor.value['bytes'];
+      cut++;
+      mirrorDelete(cursor.value['id']);
+      ops.push(cursor.delete());
+      cursor = await cursor.continue();
     }
-    return list.slice(cut);
+    ops.push(meta.put(bytes, 'bytes'));
+    if (cut) ops.push(meta.get('dropped').then((n) => meta.put(((n as number) || 0) + cut, 'dropped')));
+    await Promise.all(ops);
   }
+
+  /** Adds `delta` to the running byte total, when there is one yet (trim computes it otherwise). */
+  async function addBytes(tx: Tx, delta: number): Promise<void> {
+    const meta = tx.objectStore('meta');
+    const known = (await meta.get('bytes')) as number | undefined;
+    if (known !== undefined && delta) await meta.put(Math.max(0, known + delta), 'bytes');
+  }
+
+  /** Bytes of the stored records with these ids (0 for ids not stored). */
+  const storedBytes = (tx: Tx, ids: string[]) =>
+    Promise.all(ids.map((id) => tx.objectStore('outbox').get(id))).then((list) => list.reduce((n, r) => n + (r ? r['bytes'] : 0), 0));
 
   async function rmw<T>(key: string, update: (old: T | undefined) => T): Promise<[T | undefined, T]> {
     const tx = db.transaction('meta', 'readwrite');
@@ -87,35 +114,54 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
     kind: 'indexeddb',
     async put(list) {
       if (!list.length) return;
-      for (const r of list) mirror.set(r['id'], r);
+      for (const r of list) mirrorSet(r);
       const tx = write();
       const store = tx.objectStore('outbox');
-      await Promise.all([...list.map((r) => store.put(r)), trim(tx), tx.done]);
+      const writeAll = async () => {
+        // a record put again replaces the stored one, so only the difference counts
+        const replaced = await storedBytes(tx, list.map((r) => r['id']));
+        await Promise.all(list.map((r) => store.put(r)));
+        await trim(tx, list.reduce((n, r) => n + r['bytes'], 0) - replaced);
+      };
+      await Promise.all([writeAll(), tx.done]);
     },
     async peek(limit, exclude) {
-      const known = [...mirror.keys()];
+      const known = [...mirror.values()];
       const tx = write();
-      const [kept] = await Promise.all([trim(tx), tx.done]);
-      // the whole store was read: what this page knew of and is gone now was sent by another tab or dropped
-      const ids = new Set(kept.map((r) => r['id']));
-      for (const id of known) if (!ids.has(id)) mirror.delete(id);
-      const out = kept.filter((r) => !exclude?.has(r['id'])).slice(0, limit);
-      for (const r of out) mirror.set(r['id'], r);
+      const read = async () => {
+        await trim(tx);
+        return tx.objectStore('outbox').index('seq').getAll(undefined, limit + (exclude ? exclude.size : 0));
+      };
+      const [oldest] = await Promise.all([read(), tx.done]);
+      // the oldest records were read: what this page knew of and is older than them was sent by another tab or dropped
+      const first = oldest[0];
+      for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
+      const out = oldest.filter((r) => !exclude?.has(r['id'])).slice(0, limit);
+      for (const r of out) mirrorSet(r);
       return out;
     },
     async remove(ids) {
-      for (const id of ids) mirror.delete(id);
-      const tx = db.transaction('outbox', 'readwrite');
-      await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
+      for (const id of ids) mirrorDelete(id);
+      const tx = write();
+      const del = async () => {
+        const freed = await storedBytes(tx, ids);
+        await Promise.all(ids.map((id) => tx.objectStore('outbox').delete(id)));
+        await addBytes(tx, -freed);
+      };
+      await Promise.all([del(), tx.done]);
     },
-    pending: () => [...mirror.values()].sort(bySeq),
+    pending: () => (sorted ||= [...mirror.values()].sort(bySeq)).slice(),
     async clear(categories) {
-      for (const r of mirror.values()) if (!categories || categories.includes(r['category'])) mirror.delete(r['id']);
-      const tx = db.transaction('outbox', 'readwrite');
-      const ops: Promise<unknown>[] = [tx.done];
-      if (!categories) ops.push(tx.store.clear());
-      else for (const r of await tx.store.getAll()) if (categories.includes(r['category'])) ops.push(tx.store.delete(r['id']));
-      await Promise.all(ops);
+      for (const r of [...mirror.values()]) if (!categories || categories.includes(r['category'])) mirrorDelete(r['id']);
+      const tx = write();
+      const store = tx.objectStore('outbox');
+      const wipe = async () => {
+        if (!categories) return Promise.all([store.clear(), tx.objectStore('meta').put(0, 'bytes')]);
+        const gone = (await store.getAll()).filter((r) => categories.includes(r['category']));
+        await Promise.all(gone.map((r) => store.delete(r['id'])));
+        await addBytes(tx, -gone.reduce((n, r) => n + r['bytes'], 0));
+      };
+      await Promise.all([wipe(), tx.done]);
     },
     count: () => db.count('outbox'),
     async takeDropped() {
@@ -130,6 +176,7 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
     },
     async close(destroy) {
       mirror.clear();
+      sorted = undefined;
       db.close();
       if (destroy) await wrap(factory.deleteDatabase(name));
     },

@@ -61,6 +61,21 @@ describe.each(stores)('%s outbox contract', (kind, open) => {
     expect(o.pending().map((r) => r.id)).toEqual(['big']);
   });
 
+  it('keeps the byte cap right after removals, re-puts and category clears', async () => {
+    const o = await open({ maxBytes: 1000 });
+    await o.put(recs(6, 0, { bytes: 150 })); // 900 bytes
+    await o.remove(['r0', 'r1']); // 600 left
+    await o.put([rec('r2', 3, { bytes: 150 })]); // the same record again: still 600
+    await o.put([rec('m1', 10, { bytes: 100, category: 'marketing' }), rec('m2', 11, { bytes: 100, category: 'marketing' })]); // 800
+    await o.clear(['marketing']); // 600
+    await o.put(recs(2, 20, { bytes: 200 })); // 1000: fits exactly, nothing dropped
+    expect(await o.takeDropped()).toBe(0);
+    expect(await o.count()).toBe(6);
+    await o.put([rec('last', 50, { bytes: 1 })]); // 1001: the oldest goes
+    expect(await o.takeDropped()).toBe(1);
+    expect((await o.peek(10)).map((r) => r.id)).toEqual(['r3', 'r4', 'r5', 'r20', 'r21', 'last']);
+  });
+
   it('restores a dropped count whose batch failed', async () => {
     const o = await open({ maxCount: 1 });
     await o.put(recs(3));
