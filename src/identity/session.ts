@@ -7,6 +7,9 @@ import { fnv1a } from './hash';
 /** Inactivity after which the next touch starts a new session, in ms (GA4's default). */
 export const SESSION_TIMEOUT_MS = 30 * 60 * 1000;
 
+/** Longest a tab works from its own copy of the session before reading and writing the shared one again. */
+export const STORAGE_SYNC_MS = 1000;
+
 /** The session a touch belongs to; `start` is true on the touch that began it. */
 export interface SessionTouch {
   id: string;
@@ -50,27 +53,37 @@ export function createSessions(deps: SessionDeps): Sessions {
   const now = deps.now || Date.now;
   const timeout = deps.timeoutMs || SESSION_TIMEOUT_MS;
   let memory = '';
+  let synced = -Infinity; // when storage was last read and written
+  let lastNext = '';
   return {
     touch(campaignKey) {
+      const t = now();
+      const next = campaignKey ? fnv1a(campaignKey) : '';
+      // storage is shared with other tabs but read and written at most once a second: track() stays cheap in a burst
+      const fresh = t - synced >= 0 && t - synced < STORAGE_SYNC_MS && next == lastNext && memory;
       let stored: string | null = null;
-      try {
-        stored = deps.read();
-      } catch {}
+      if (!fresh) {
+        try {
+          stored = deps.read();
+        } catch {}
+      }
       const s = typeof stored == 'string' && stored ? stored : memory;
       const b = s.lastIndexOf('.');
       const a = s.lastIndexOf('.', b - 1);
       let id = s.slice(0, a);
       const last = parseInt(s.slice(a + 1, b), 36);
       let key = s.slice(b + 1);
-      const t = now();
-      const next = campaignKey ? fnv1a(campaignKey) : '';
       // abs: a clock set back by more than the timeout starts afresh instead of extending a session forever
       const start = a < 1 || !(Math.abs(t - last) < timeout) || (!!next && next != key);
       if (start) (id = deps.uuid()), (key = next);
       memory = id + '.' + t.toString(36) + '.' + key;
-      try {
-        deps.write(memory);
-      } catch {}
+      lastNext = next;
+      if (!fresh || start) {
+        synced = t;
+        try {
+          deps.write(memory);
+        } catch {}
+      }
       return { id, start };
     },
   };

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { createSessions, SESSION_TIMEOUT_MS } from '../../../src/identity/session';
+import { createSessions, SESSION_TIMEOUT_MS, STORAGE_SYNC_MS } from '../../../src/identity/session';
 
 const MIN = 60_000;
 
 function setup(timeoutMs?: number) {
   let t = 1_700_000_000_000;
   let n = 0;
-  const store = { value: null as string | null };
+  const store = { value: null as string | null, reads: 0, writes: 0 };
   const sessions = createSessions({
-    read: () => store.value,
-    write: (v) => void (store.value = v),
+    read: () => (store.reads++, store.value),
+    write: (v) => void (store.writes++, (store.value = v)),
     now: () => t,
     uuid: () => 's' + ++n,
     timeoutMs,
@@ -100,5 +100,22 @@ describe('createSessions', () => {
     expect(s.touch()).toEqual({ id: 'm1', start: false });
     t += 31 * MIN;
     expect(s.touch()).toEqual({ id: 'm2', start: true });
+  });
+
+  it('touches storage at most once a second in a burst, and then sees what another tab stored', () => {
+    const { sessions, store, advance, now } = setup();
+    for (let i = 0; i < 100; i++) sessions.touch();
+    expect([store.reads, store.writes]).toEqual([1, 1]);
+    store.value = 'other-tab.' + now().toString(36) + '.'; // another tab began a session just now
+    advance(STORAGE_SYNC_MS);
+    expect(sessions.touch()).toEqual({ id: 'other-tab', start: false });
+    expect([store.reads, store.writes]).toEqual([2, 2]);
+  });
+
+  it('a new campaign starts a session at once, even within the second', () => {
+    const { sessions, store } = setup();
+    sessions.touch();
+    expect(sessions.touch('google|cpc|winter')).toEqual({ id: 's2', start: true });
+    expect(store.value).toMatch(/^s2\./);
   });
 });
