@@ -56,6 +56,7 @@ const config: RollupOptions[] = [
   snippet,
   browser('src/loader/boot.ts', 'dist/touchpoint.js', 'iife'),
   browser('src/capture/vitals.ts', 'dist/touchpoint-vitals.mjs', 'es'),
+  browser('src/identity/hash.ts', 'dist/touchpoint-identity.mjs', 'es'),
   ...(existsSync('src/consent/banner/index.ts') ? [browser('src/consent/banner/index.ts', 'dist/touchpoint-banner.mjs', 'es')] : []),
   {
     input: 'src/index.ts',

@@ -19,6 +19,7 @@ export function createTouchpoint(config: TouchpointConfig): Touchpoint {
     wire(config, {
       loadVitals: () => import('./capture/vitals'),
       loadBanner: () => import('./consent/banner/index'),
+      loadHashing: () => import('./identity/hash'),
     }),
   );
 }

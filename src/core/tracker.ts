@@ -19,7 +19,7 @@ import { classifyChannel, CHANNEL_RULES_VERSION } from '../capture/channel-rules
 import { DEFAULT_REDACTED_PARAMS, redactUrl } from '../capture/redact';
 import { createCommerce, type Commerce } from '../capture/commerce';
 import { campaignKey } from '../capture/campaign';
-import { hashIdentities, type IdentityInput } from '../identity/hash';
+import type { IdentityInput, hashIdentities } from '../identity/hash';
 import { createSessions } from '../identity/session';
 import { deleteCookieId, readCookieId, resolveDeviceId, writeCookieId } from '../identity/device-id';
 
@@ -81,6 +81,8 @@ export interface TrackerDeps {
   createSend(config: TouchpointConfig): Send;
   postConsent(config: TouchpointConfig, record: unknown): void;
   loadAddon?(name: 'vitals'): Promise<{ startVitals(report: (name: string, properties: Record<string, unknown>) => void): void } | undefined>;
+  /** Loads the identity-link hashing chunk, needed only by `identify(…, { identities })`. */
+  loadHashing?(): Promise<{ hashIdentities: typeof hashIdentities }>;
   now?: () => number;
   window?: Window;
 }
@@ -144,22 +146,37 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   let readyFired = false;
   const readyCallbacks: (() => void)[] = [];
 
-  const context = (): EventContext => ({
-    page: {
-      url: redact(loc.href),
-      path: loc.pathname,
-      referrer: redact(referrer),
-      title: doc.title,
-      search: redact(loc.search ? '?' + loc.search.slice(1) : '').replace(/^[^?]*/, ''),
-    },
-    campaign,
-    channel,
-    channelRules: CHANNEL_RULES_VERSION,
-    locale: win.navigator.language,
-    screen: { width: win.screen.width, height: win.screen.height, density: win.devicePixelRatio },
-    library: { name: 'touchpoint', version: VERSION },
-    consent: { policyVersion: consent!.get().policyVersion, categories: consent!.get().granted },
-  });
+  // the redacted page context only changes with the URL, referrer or title: build it once per change, not per event
+  let pageKey = '';
+  let pageContext: NonNullable<EventContext['page']>;
+  const currentPage = () => {
+    const key = loc.href + '\n' + referrer + '\n' + doc.title;
+    if (key !== pageKey) {
+      pageKey = key;
+      pageContext = {
+        url: redact(loc.href),
+        path: loc.pathname,
+        referrer: redact(referrer),
+        title: doc.title,
+        search: redact(loc.search ? '?' + loc.search.slice(1) : '').replace(/^[^?]*/, ''),
+      };
+    }
+    return { ...pageContext };
+  };
+
+  const context = (): EventContext => {
+    const { policyVersion, granted } = consent!.get();
+    return {
+      page: currentPage(),
+      campaign,
+      channel,
+      channelRules: CHANNEL_RULES_VERSION,
+      locale: win.navigator.language,
+      screen: { width: win.screen.width, height: win.screen.height, density: win.devicePixelRatio },
+      library: { name: 'touchpoint', version: VERSION },
+      consent: { policyVersion, categories: granted },
+    };
+  };
 
   const timestampOf = (t: CallOptions['timestamp']) => {
     const d = new Date(t === undefined ? now() : t);
@@ -320,8 +337,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
 
   const pageView = (name?: string, properties?: Record<string, unknown>, options?: CallOptions) => {
     lastPageUrl = loc.href;
-    const page = context().page!;
-    capture({ type: 'page', name, properties: { ...page, ...properties } }, options);
+    capture({ type: 'page', name, properties: { ...currentPage(), ...properties } }, options);
   };
 
   let vitalsStarted = false;
@@ -353,9 +369,11 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       const links = options?.identities;
       if (!Array.isArray(links)) return capture({ type: 'identify', traits: traits ?? {} }, { ...options, timestamp });
       // e-mail and phone leave the browser only as SHA-256 of the normalised value
-      void hashIdentities(links, { onDrop: (type, reason) => log.warn(`identity link "${type}" dropped: ${reason}`) }).then((identities) =>
-        capture({ type: 'identify', traits: traits ?? {}, identities }, { ...options, timestamp }),
-      );
+      const onDrop = (type: string, reason: string) => log.warn(`identity link "${type}" dropped: ${reason}`);
+      // hashing loads on first use; if it cannot, the links are left out rather than sent in clear
+      void (deps.loadHashing ? deps.loadHashing() : Promise.reject(new Error('no hashing chunk')))
+        .then((m) => m.hashIdentities(links, { onDrop }), (e) => (log.warn('identity links left out: hashing chunk failed to load', e), []))
+        .then((identities) => capture({ type: 'identify', traits: traits ?? {}, ...(identities.length && { identities }) }, { ...options, timestamp }));
     }),
     alias: guard(log, 'alias', (newId: string, previousId?: string, options?: CallOptions) => {
       if (typeof newId !== 'string' || !newId) return log.warn('alias(newId) needs a non-empty string');

@@ -15,6 +15,7 @@ import { VERSION } from './tracker';
 export interface Loaders {
   loadVitals(): Promise<{ startVitals(report: (event: string, properties: Record<string, unknown>) => void): void }>;
   loadBanner(): Promise<unknown>;
+  loadHashing(): Promise<{ hashIdentities: typeof import('../identity/hash').hashIdentities }>;
 }
 
 /** Builds the production dependencies for `createTracker`. */
@@ -48,5 +49,6 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
     createSend: (c) => createHttpSend({ collectorUrl: c.collectorUrl, writeKey: c.writeKey }),
     postConsent: (c, record) => void postConsentRecord(c.collectorUrl, c.writeKey, record),
     loadAddon: () => loaders.loadVitals(),
+    loadHashing: () => loaders.loadHashing(),
   };
 }

@@ -74,6 +74,7 @@ function boot() {
     instance = createTracker(merged, wire(merged, {
       loadVitals: () => load('touchpoint-vitals.mjs'),
       loadBanner: () => load('touchpoint-banner.mjs'),
+      loadHashing: () => load('touchpoint-identity.mjs'),
     }));
     before.splice(0).forEach(([p, a, t]) => invoke(instance!, p, a, t));
   };

@@ -8,11 +8,11 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 /**
- * The core's goal is 12 KB gzip (issue 2). With consent, outbox and identity wired in it measures 20.4 KB today, so
+ * The core's goal is 12 KB gzip (issue 2). With consent, outbox and identity wired in it measures 20.0 KB today, so
  * this ratchet stops any growth while the diet (lazy interop chunk, default texts in the banner chunk, a smaller
  * browser config check) brings it down; lower it with every cut, never raise it.
  */
-const CORE_BUDGET_KB = 20.5;
+const CORE_BUDGET_KB = 20.1;
 const gz = (f: string) => gzipSync(readFileSync(f), { level: 9 }).length;
 
 describe('size budgets', () => {
@@ -24,6 +24,9 @@ describe('size budgets', () => {
   });
   it('the web-vitals chunk is at most 4 KB gzip', () => {
     expect(gz('dist/touchpoint-vitals.mjs')).toBeLessThanOrEqual(4 * KB);
+  });
+  it('the identity-link hashing chunk is at most 1.5 KB gzip', () => {
+    expect(gz('dist/touchpoint-identity.mjs')).toBeLessThanOrEqual(1.5 * KB);
   });
   it('the banner chunk with its CSS is at most 8 KB gzip', () => {
     expect(existsSync('dist/touchpoint-banner.mjs')).toBe(true);
