@@ -5,17 +5,12 @@
  * the browser harness. Only 127.0.0.1 is a target.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../browser/harness';
-import { startTestDemo, type Demo } from './helpers';
+import { useTestDemo, type Demo } from './helpers';
 
 let demo: Demo;
-beforeAll(async () => {
-  demo = await startTestDemo();
-});
-afterAll(async () => {
-  await demo?.close();
-});
+useTestDemo((d) => (demo = d));
 
 const KEY = { 'Content-Type': 'application/json', 'X-Write-Key': 'demo-shop-key' };
 

@@ -3,9 +3,19 @@
  * free loopback port with an in-memory PGlite, and polls its database. Imports: the demo server. Never reaches beyond
  * 127.0.0.1 and never touches the developer's .touchpoint data directory.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { startDemo, type Demo } from '../../demo/server.mjs';
 
 export type { Demo };
+
+/** Starts a test demo before the enclosing suite's tests and closes it after them; `set` hands it to the file. */
+export function useTestDemo(set: (demo: Demo) => void): void {
+  let demo: Demo | undefined;
+  beforeAll(async () => set((demo = await startTestDemo())));
+  afterAll(async () => {
+    await demo?.close();
+  });
+}
 
 /** Starts a demo with its own empty in-memory database; only 127.0.0.1 is listened on. */
 export function startTestDemo(): Promise<Demo> {

@@ -6,16 +6,11 @@
  */
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDemo, type Demo } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { useTestDemo, type Demo } from './helpers';
 
 let demo: Demo;
-beforeAll(async () => {
-  demo = await startTestDemo();
-});
-afterAll(async () => {
-  await demo?.close();
-});
+useTestDemo((d) => (demo = d));
 
 /** A raw GET that keeps the path as written (fetch would normalise `..` away). */
 function rawGet(path: string): Promise<{ status: number; body: string }> {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../browser/harness';
-import { countRows, eventually, startTestDemo, storedTrackEvents, type Demo } from './helpers';
+import { countRows, eventually, useTestDemo, storedTrackEvents, type Demo } from './helpers';
 
 let browser: Browser;
 
@@ -52,12 +52,7 @@ async function shopAndOrder(page: Page, base: string, itemsBefore = 0): Promise<
 
 describe('demo shop, consent accepted', () => {
   let demo: Demo;
-  beforeAll(async () => {
-    demo = await startTestDemo();
-  });
-  afterAll(async () => {
-    await demo?.close();
-  });
+  useTestDemo((d) => (demo = d));
 
   it('delivers product_viewed, product_added and order_completed with the order id to the collector database', async () => {
     const context = await browser.newContext({ locale: 'de-DE' });
@@ -139,12 +134,7 @@ describe('demo shop, consent accepted', () => {
 
 describe('demo shop, consent rejected', () => {
   let demo: Demo;
-  beforeAll(async () => {
-    demo = await startTestDemo();
-  });
-  afterAll(async () => {
-    await demo?.close();
-  });
+  useTestDemo((d) => (demo = d));
 
   it('still completes the order, stores the refusal as proof and no event at all', async () => {
     const context = await browser.newContext();
