@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTabLock } from '../../../src/outbox/tab-lock';
+import { createTabLock, type TabLock } from '../../../src/outbox/tab-lock';
 import { createMemoryOutbox } from '../../../src/outbox/memory-outbox';
 import { openIdbOutbox } from '../../../src/outbox/idb-outbox';
 import { dbName } from './helpers';
@@ -28,6 +28,23 @@ const deferred = () => {
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 };
+
+/** Races two locks over the same work: exactly one runs it, the other is refused, never both at once. */
+async function expectOneAtATime(a: TabLock, b: TabLock, settleMs: number) {
+  const gate = deferred();
+  let running = 0;
+  let most = 0;
+  const work = async () => {
+    most = Math.max(most, ++running);
+    await gate.promise;
+    running--;
+  };
+  const results = Promise.all([a.run(work), b.run(work)]);
+  await new Promise((r) => setTimeout(r, settleMs));
+  gate.resolve();
+  expect((await results).sort()).toEqual([false, true]);
+  expect(most).toBe(1);
+}
 
 describe('createTabLock', () => {
   it('with Web Locks, a second tab does not run while the first holds the lock', async () => {
@@ -63,19 +80,7 @@ describe('createTabLock', () => {
     const name = dbName();
     const a = createTabLock('flush', { locks: null, store: await openIdbOutbox({ dbName: name }) });
     const b = createTabLock('flush', { locks: null, store: await openIdbOutbox({ dbName: name }) });
-    const gate = deferred();
-    let running = 0;
-    let most = 0;
-    const work = async () => {
-      most = Math.max(most, ++running);
-      await gate.promise;
-      running--;
-    };
-    const results = Promise.all([a.run(work), b.run(work)]);
-    await new Promise((r) => setTimeout(r, 20));
-    gate.resolve();
-    expect((await results).sort()).toEqual([false, true]);
-    expect(most).toBe(1);
+    await expectOneAtATime(a, b, 20);
     expect(await b.run(async () => {})).toBe(true);
   });
 
@@ -108,19 +113,7 @@ describe('createTabLock', () => {
   it('falls back to a localStorage lease, where the last of two racing writers wins', async () => {
     const a = createTabLock('flush', { locks: null, storage: localStorage });
     const b = createTabLock('flush', { locks: null, storage: localStorage });
-    const gate = deferred();
-    let running = 0;
-    let most = 0;
-    const work = async () => {
-      most = Math.max(most, ++running);
-      await gate.promise;
-      running--;
-    };
-    const results = Promise.all([a.run(work), b.run(work)]);
-    await new Promise((r) => setTimeout(r, 120));
-    gate.resolve();
-    expect((await results).sort()).toEqual([false, true]);
-    expect(most).toBe(1);
+    await expectOneAtATime(a, b, 120);
     localStorage.clear();
   });
 });
