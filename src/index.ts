@@ -19,6 +19,8 @@ export function createTouchpoint(config: TouchpointConfig): Touchpoint {
     wire(config, {
       loadVitals: () => import('./capture/vitals'),
       loadBanner: () => import('./consent/banner/index'),
+      loadTexts: () => import('./consent/default-texts').then((m) => m.DEFAULT_TEXTS),
+      loadInterop: () => import('./consent/interop'),
       loadHashing: () => import('./identity/hash'),
     }),
   );

@@ -16,7 +16,8 @@ interface TtPolicy {
 // createPolicy may be called once per name and window, so the policy is kept per window
 const policies = new WeakMap<Window, TtPolicy | null>();
 
-const SELECTOR = 'script[type="text/plain"][data-consent],iframe[data-consent][data-src]';
+/** Placeholders the activator watches; core looks for one before it loads the interop chunk. */
+export const EMBED_SELECTOR = 'script[type="text/plain"][data-consent],iframe[data-consent][data-src]';
 
 function ttPolicy(win: Window): TtPolicy | null {
   const tt = (win as unknown as { trustedTypes?: { createPolicy(n: string, r: object): TtPolicy } }).trustedTypes;
@@ -95,7 +96,7 @@ export function startEmbeds(deps: { document: Document; window: Window; allows(c
     deps.onSkip?.(el, why);
   };
   const scan = () =>
-    doc.querySelectorAll(SELECTOR).forEach((el) => {
+    doc.querySelectorAll(EMBED_SELECTOR).forEach((el) => {
       try {
         skipped.has(el) || activate(el);
       } catch (e) {

@@ -1,21 +1,25 @@
 /**
  * The consent manager: reads the own consent record (the only storage access before a decision, R1), honours GPC/DNT,
- * decides, writes proof records, drives the banner, embeds and the GCM/TCF bridges. Imports: util, schema types and
- * the files of src/consent. Never touches any storage but the consent record and never sends anything itself.
+ * refuses consent in a cross-origin frame, decides, writes proof records, drives the banner and the GCM bridge, and
+ * starts the lazy interop chunk (embeds, TCF, GPP) only when the page needs it. Imports: util, schema types and the
+ * files of src/consent. Never touches any storage but the consent record and never sends anything itself.
  */
 import type { ConsentMethod, ConsentRecord } from '../schema/consent-record';
 import type { Log } from '../util/log';
 import { uuid } from '../util/ids';
 import type { BannerHandle, BannerModule, BannerOptions, Category, ConsentConfig, ConsentManager, ConsentState, ConsentStorage } from './types';
 import { validateConfig } from './validate-config';
-import { DEFAULT_CONSENT_CONFIG } from './default-config';
+import { defaultPolicy } from './default-policy';
+import type { DefaultTexts } from './default-texts';
 import { cookieStorage } from './cookie-storage';
 import { readSignals } from './signals';
 import { fingerprint, sha256Hex } from './hash';
 import { resolveLocale } from './locale';
-import { startEmbeds, type EmbedActivator } from './embed';
+import { EMBED_SELECTOR, type EmbedActivator } from './embed';
 import { createGcmBridge, type GcmBridge } from './bridges/gcm';
-import { startTcfReader, type TcfReader } from './bridges/tcf';
+
+/** The lazily loaded interop chunk (src/consent/interop.ts). */
+export type InteropModule = typeof import('./interop');
 
 /** Name of the window event dispatched on every change; `detail` is the new state. */
 export const CONSENT_EVENT = 'touchpoint:consent_updated';
@@ -36,6 +40,10 @@ export interface ConsentManagerDeps {
   storage?: ConsentStorage;
   /** Loads the banner chunk, e.g. `() => import('./consent/banner')`; without it no banner shows and the visitor stays undecided. */
   loadBanner?: () => Promise<BannerModule>;
+  /** Loads the shipped DE/EN texts, needed only with the default config (to show the banner and hash the texts for proof). */
+  loadTexts?: () => Promise<DefaultTexts>;
+  /** Loads the interop chunk (embeds, TCF and GPP readers); called only when the page has embeds or the config a CMP. */
+  loadInterop?: () => Promise<InteropModule>;
   /** For GPC/DNT and language. @defaultValue `window.navigator` */
   navigator?: Navigator;
   /** @defaultValue `window` */
@@ -75,7 +83,8 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
   const win = deps.window || (typeof window != 'undefined' ? window : undefined);
   const doc = win?.document;
   const nav = deps.navigator || win?.navigator;
-  const config: ConsentConfig | string = validateConfig(deps.config === undefined ? DEFAULT_CONSENT_CONFIG : deps.config);
+  // the default policy is valid by construction; its texts load only when shown or hashed for a proof record
+  const config: ConsentConfig | string = deps.config === undefined ? defaultPolicy() : validateConfig(deps.config);
   if (typeof config == 'string') {
     log.error(`consent config rejected, nothing will be tracked: ${config}`);
     return { failed: config };
@@ -85,7 +94,15 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
   const fp = fingerprint([config.materialVersion || config.policyVersion, ...ids.slice().sort()].join('|'));
   const storage = deps.storage || (doc ? cookieStorage(doc, config.lifetimeDays * 86400) : { read: () => null, write() {}, remove() {} });
   const locale = resolveLocale(config, [deps.locale, doc?.documentElement.lang, ...(nav?.languages || [nav?.language])]);
-  const texts = config.texts[locale];
+  let texts = config.texts[locale];
+  let textsLoaded: Promise<unknown> | undefined;
+  const withTexts = () =>
+    (textsLoaded ||= deps.config !== undefined ? Promise.resolve() : (deps.loadTexts ? deps.loadTexts() : Promise.reject(new Error('no texts loader'))).then((d) => {
+      config.texts = d.texts;
+      config.categories.forEach((c) => Object.assign(c, d.categories[c.id]));
+      texts = config.texts[locale];
+    }));
+  const cmpConfig = config.tcf || config.gpp;
   const sig = readSignals(nav, win);
   const signal = sig.gpc ? 'gpc' : sig.dnt ? 'dnt' : undefined;
   const honoured = sig.gpc && config.signals.gpc == 'deny' ? 'gpc' : sig.dnt && config.signals.dnt == 'deny' ? 'dnt' : undefined;
@@ -98,7 +115,15 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
   let textHash: Promise<string | undefined> | undefined;
   let embeds: EmbedActivator | undefined;
   let gcm: GcmBridge | undefined;
-  let tcf: TcfReader | undefined;
+  let reader: { stop(): void } | undefined;
+  let watcher: MutationObserver | undefined;
+  let destroyed = false;
+  let interop: Promise<InteropModule | undefined> | undefined;
+  const loadInterop = () =>
+    (interop ||= (deps.loadInterop ? deps.loadInterop() : Promise.reject(new Error('no interop loader'))).then(
+      (m) => (destroyed ? undefined : m),
+      (e) => (log.warn('interop chunk failed to load', e), undefined),
+    ));
 
   const copy = (s: ConsentState): ConsentState => ({ ...s, granted: s.granted.slice(), denied: s.denied.slice() });
   const iso = (t: number) => new Date(t).toISOString();
@@ -122,7 +147,7 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     return { status: 'decided', granted, denied: optional.filter((c) => !granted.includes(c)), method: s.m, policyVersion: s.p, decidedAt: iso(s.t), consentId: s.id, signal };
   };
   // a decision that only mirrored a browser signal lapses when the signal is gone; TCF decisions wait for the CMP (R18)
-  if (stored && !config.tcf && !((stored.m == 'gpc' || stored.m == 'dnt') && stored.m != honoured)) state = fromStored(stored);
+  if (stored && !cmpConfig && !((stored.m == 'gpc' || stored.m == 'dnt') && stored.m != honoured)) state = fromStored(stored);
 
   const shown = () =>
     JSON.stringify([
@@ -155,8 +180,9 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     const s: Stored = { v: 1, id: consentId, g: granted.slice(1), m: method, t, e: expiresAt, p: config.policyVersion, f: fp };
     safe('writing the consent record', () => storage.write(JSON.stringify(s)));
     notify(previous);
-    (textHash ||= sha256Hex(shown())).then((hash) => {
-      if (!hash) return log.warn('no SubtleCrypto (insecure context?): consent proof record not sent');
+    // the hash covers the texts of the shown locale, loaded first when they are the shipped defaults
+    (textHash ||= withTexts().then(() => sha256Hex(shown()), () => undefined)).then((hash) => {
+      if (!hash) return log.warn('no consent texts or no SubtleCrypto (insecure context?): consent proof record not sent');
       const r: ConsentRecord = { consentId, timestamp: iso(t), policyVersion: config.policyVersion, textHash: hash, locale, granted, denied, method, layer, sdkVersion, expiresAt: iso(expiresAt) };
       if (tcString) r.tcString = tcString;
       last = r;
@@ -164,9 +190,20 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     });
   };
 
+  // clickjacking guard: in a frame of another origin a visitor may be tricked into clicking an invisible banner, so
+  // consent is not collected there (CONSENT-RULES "Clickjacking"); same-origin frames and consent.set() still work
+  let framed = false;
+  try {
+    framed = !!win && win.top !== win.self && !win.top!.location.href;
+  } catch {
+    framed = true;
+  }
+  let framedLogged = false;
   const mount = (show: BannerOptions['show']): Promise<BannerHandle | undefined> =>
-    (banner ||= (deps.loadBanner ? deps.loadBanner() : Promise.reject(new Error('no banner loader')))
-      .then((m) =>
+    framed
+      ? (framedLogged || log.warn('framed by another origin: the consent banner is not shown and consent is not collected here'), (framedLogged = true), Promise.resolve(undefined))
+      : (banner ||= (deps.loadBanner ? Promise.all([deps.loadBanner(), withTexts()]) : Promise.reject(new Error('no banner loader')))
+      .then(([m]) =>
         m.mountBanner({
           locale,
           texts,
@@ -191,12 +228,12 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
       const previous = state;
       state = pending();
       notify(previous);
-      if (!config.tcf) mount('banner');
+      if (!cmpConfig) mount('banner');
     }
   };
 
   const open = (opener?: Element | null) => {
-    if (config.tcf) return log.warn('consent comes from the TCF CMP; open its settings instead');
+    if (cmpConfig) return log.warn('consent comes from the CMP; open its settings instead');
     mount(state.status == 'pending' ? 'banner' : 'none').then((b) => b && safe('banner open', () => b.open(opener)));
   };
 
@@ -230,8 +267,10 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     config: () => config,
     destroy() {
       doc?.removeEventListener('click', onDocClick);
+      destroyed = true;
+      watcher?.disconnect();
       embeds?.stop();
-      tcf?.stop();
+      reader?.stop();
       banner?.then((b) => b?.destroy());
       handlers.clear();
     },
@@ -241,25 +280,38 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     doc.addEventListener('click', onDocClick);
     if (config.googleConsentMode) safe('consent mode default', () => (gcm = createGcmBridge({ config: config.googleConsentMode!, window: win })));
     if (gcm && state.status == 'decided') safe('consent mode update', () => gcm!.update(copy(state)));
-    if (deps.embeds !== false) safe('embeds', () => (embeds = startEmbeds({ document: doc, window: win, allows: manager.allows, onSkip: (el, why) => log.warn('embed not activated: ' + why, el) })));
+    if (deps.embeds !== false) {
+      // the embed activator loads with the interop chunk once the page has a data-consent placeholder, now or later
+      const start = () =>
+        loadInterop().then((m) => m && safe('embeds', () => (embeds = m.startEmbeds({ document: doc, window: win, allows: manager.allows, onSkip: (el, why) => log.warn('embed not activated: ' + why, el) }))));
+      if (doc.querySelector(EMBED_SELECTOR)) start();
+      else if (typeof MutationObserver == 'function') {
+        watcher = new MutationObserver(() => doc.querySelector(EMBED_SELECTOR) && (watcher!.disconnect(), start()));
+        watcher.observe(doc.documentElement, { childList: true, subtree: true });
+      }
+    }
   }
 
-  if (config.tcf && win) {
-    const tcfConfig = config.tcf;
-    tcf = startTcfReader({
-      config: tcfConfig,
-      window: win,
-      onFail: (why) => log.warn(`TCF CMP gave no answer (${why}); staying denied`),
-      onDecision(granted, tcString) {
-        const same = (s: readonly string[]) => s.length == granted.length && s.every((c) => granted.includes(c));
-        // each page load repeats `tcloaded`; only a changed choice makes a new proof record
-        if (state.status == 'decided' && state.method == 'tcf' && same(state.granted.slice(1))) return;
-        if (state.status == 'pending' && stored && stored.m == 'tcf' && same(stored.g)) {
-          state = fromStored(stored);
-          return notify(pending());
-        }
-        decide(granted, 'tcf', 'none', tcString);
-      },
+  // R18: a TCF or GPP CMP decides; until its final answer the visitor stays pending (denied), and a broken CMP keeps it so
+  const fromCmp = (granted: string[], tcString?: string) => {
+    const same = (s: readonly string[]) => s.length == granted.length && s.every((c) => granted.includes(c));
+    // each page load repeats the CMP's answer; only a changed choice makes a new proof record
+    if (state.status == 'decided' && state.method == 'tcf' && same(state.granted.slice(1))) return;
+    if (state.status == 'pending' && stored && stored.m == 'tcf' && same(stored.g)) {
+      state = fromStored(stored);
+      return notify(pending());
+    }
+    decide(granted, 'tcf', 'none', tcString);
+  };
+  if (cmpConfig && win) {
+    const onFail = (why: string) => log.warn(`consent CMP gave no answer (${why}); staying denied`);
+    loadInterop().then((m) => {
+      if (!m) return onFail('interop chunk not loaded');
+      safe('CMP reader', () => {
+        reader = config.gpp
+          ? m.startGppReader({ config: config.gpp, window: win, onFail, onDecision: (g) => safe('CMP decision', () => fromCmp(g)) })
+          : m.startTcfReader({ config: config.tcf!, window: win, onFail, onDecision: (g, tc) => safe('CMP decision', () => fromCmp(g, tc)) });
+      });
     });
   } else if (state.status == 'pending' && honoured) {
     decide([], honoured, 'none');

@@ -58,7 +58,7 @@ export function validateConfig(input: unknown): ConsentConfig | string {
 
   const c = obj(input, '', [
     'policyVersion', 'materialVersion', 'defaultLocale', 'fallbackLocale', 'categories', 'texts', 'privacyPolicyUrl',
-    'imprintUrl', 'lifetimeDays', 'beforeConsent', 'signals', 'googleConsentMode', 'tcf',
+    'imprintUrl', 'lifetimeDays', 'beforeConsent', 'signals', 'googleConsentMode', 'tcf', 'gpp',
   ]);
   const texts = rec(c.texts, 'texts', LOCALE, (t, p) => {
     const o = obj(t, p, TEXT_KEYS);
@@ -109,18 +109,22 @@ export function validateConfig(input: unknown): ConsentConfig | string {
       region: region as string[] | undefined,
     };
   }
-  let tcf: ConsentConfig['tcf'];
-  if (c.tcf !== undefined) {
-    const t = obj(c.tcf, 'tcf', ['purposes', 'vendorId', 'timeoutMs']);
-    const purposes = rec(t.purposes, 'tcf.purposes', ID, (v, p) =>
+  // the TCF and GPP readers share one shape: purposes per category, optional vendor id, timeout
+  const cmp = (k: 'tcf' | 'gpp'): ConsentConfig['tcf'] => {
+    if (c[k] === undefined) return;
+    const t = obj(c[k], k, ['purposes', 'vendorId', 'timeoutMs']);
+    const purposes = rec(t.purposes, k + '.purposes', ID, (v, p) =>
       Array.isArray(v) && v.length && v.every((n) => Number.isInteger(n) && n >= 1 && n <= 11) ? (v as number[]) : fail(p, 'must list TCF purposes 1 to 11'));
-    known(purposes, 'tcf.purposes');
-    tcf = {
+    known(purposes, k + '.purposes');
+    return {
       purposes,
-      vendorId: t.vendorId === undefined ? undefined : int(t.vendorId, 'tcf.vendorId', 1, 1e9),
-      timeoutMs: int(t.timeoutMs, 'tcf.timeoutMs', 100, 60000, 5000) || 5000,
+      vendorId: t.vendorId === undefined ? undefined : int(t.vendorId, k + '.vendorId', 1, 1e9),
+      timeoutMs: int(t.timeoutMs, k + '.timeoutMs', 100, 60000, 5000) || 5000,
     };
-  }
+  };
+  const tcf = cmp('tcf');
+  const gpp = cmp('gpp');
+  if (tcf && gpp) fail('gpp', 'configure either tcf or gpp, not both');
   const config: ConsentConfig = {
     policyVersion: str(c.policyVersion, 'policyVersion', 64) || '',
     materialVersion: c.materialVersion === undefined ? undefined : str(c.materialVersion, 'materialVersion', 64),
@@ -135,9 +139,11 @@ export function validateConfig(input: unknown): ConsentConfig | string {
     signals: { gpc: oneOf(s.gpc, 'signals.gpc', ['deny', 'ignore']) || 'deny', dnt: oneOf(s.dnt, 'signals.dnt', ['deny', 'ignore']) || 'deny' },
     googleConsentMode,
     tcf,
+    gpp,
   };
   if (!googleConsentMode) delete config.googleConsentMode;
   if (!tcf) delete config.tcf;
+  if (!gpp) delete config.gpp;
   if (config.materialVersion === undefined) delete config.materialVersion;
   return problem || config;
 }

@@ -15,6 +15,10 @@ import { VERSION } from './tracker';
 export interface Loaders {
   loadVitals(): Promise<{ startVitals(report: (event: string, properties: Record<string, unknown>) => void): void }>;
   loadBanner(): Promise<unknown>;
+  /** The shipped DE/EN consent texts (the script-tag build keeps them in the banner chunk). */
+  loadTexts(): Promise<import('../consent/default-texts').DefaultTexts>;
+  /** Consent-aware embeds and the TCF/GPP readers, loaded only when the page has embeds or the config a CMP. */
+  loadInterop(): Promise<import('../consent/manager').InteropModule>;
   loadHashing(): Promise<{ hashIdentities: typeof import('../identity/hash').hashIdentities }>;
 }
 
@@ -32,6 +36,8 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
         postRecord: post,
         // without a loader no banner shows: another CMP decides through consent.set
         loadBanner: config.banner === false ? undefined : (loaders.loadBanner as never),
+        loadTexts: loaders.loadTexts,
+        loadInterop: loaders.loadInterop,
       }),
     openOutbox: async (log) => {
       const { outbox, fallbackReason } = await openOutbox({

@@ -74,6 +74,8 @@ function boot() {
     instance = createTracker(merged, wire(merged, {
       loadVitals: () => load('touchpoint-vitals.mjs'),
       loadBanner: () => load('touchpoint-banner.mjs'),
+      loadTexts: () => load('touchpoint-banner.mjs').then((m) => m.DEFAULT_TEXTS),
+      loadInterop: () => load('touchpoint-interop.mjs'),
       loadHashing: () => load('touchpoint-identity.mjs'),
     }));
     before.splice(0).forEach(([p, a, t]) => invoke(instance!, p, a, t));

@@ -115,6 +115,14 @@ export const consentConfigSchema = z
         timeoutMs: z.number().int().min(100).max(60000).default(DEFAULT_TCF_TIMEOUT_MS),
       })
       .optional(),
+    /** Read consent from an IAB GPP 1.1 CMP (`__gpp`): its `tcfeuv2` section, mapped like `tcf`. Either `tcf` or `gpp`. */
+    gpp: z
+      .strictObject({
+        purposes: z.record(z.string().regex(ID), z.array(z.number().int().min(1).max(11)).min(1).max(11)),
+        vendorId: z.number().int().positive().optional(),
+        timeoutMs: z.number().int().min(100).max(60000).default(DEFAULT_TCF_TIMEOUT_MS),
+      })
+      .optional(),
   })
   // runs even when other fields failed (`when`), so a privacy officer sees every problem at once; `c` may be malformed
   .superRefine(
@@ -139,7 +147,9 @@ export const consentConfigSchema = z
       const maps = [
         ['googleConsentMode', 'mapping', c.googleConsentMode?.mapping],
         ['tcf', 'purposes', c.tcf?.purposes],
+        ['gpp', 'purposes', c.gpp?.purposes],
       ] as const;
+      if (c.tcf && c.gpp) add(['gpp'], 'configure either tcf or gpp, not both');
       for (const [where, key, m] of maps)
         for (const id of Object.keys(m && typeof m == 'object' ? m : {}))
           // the default mapping names `functional`, which a config need not define

@@ -1,10 +1,13 @@
 /**
  * The consent banner, a lazily loaded chunk: a non-modal first layer (`role="region"`) with three equal buttons and a
- * modal `<dialog>` for preferences, in an open shadow root. Imports: consent types and ./styles only.
+ * modal `<dialog>` for preferences, in an open shadow root. Imports: consent types, ./styles and the default texts.
  * Never uses innerHTML or inline styles (strict CSP, Trusted Types); only a trusted user activation can accept.
  */
 import type { BannerHandle, BannerOptions, Category } from '../types';
 import { BANNER_CSS } from './styles';
+
+// the script-tag build ships the default texts with the banner: one request when a banner shows
+export { DEFAULT_TEXTS } from '../default-texts';
 
 type Action = 'accept-all' | 'reject-all' | 'open-preferences' | 'save-preferences' | 'close';
 

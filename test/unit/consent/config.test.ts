@@ -130,6 +130,7 @@ describe('browser validator (lean twin of the schema)', () => {
     config({ lifetimeDays: undefined, beforeConsent: 'hold', signals: { gpc: 'ignore' } }),
     config({ googleConsentMode: { mode: 'advanced', waitForUpdateMs: 500, region: ['DE', 'AT'] }, tcf: { purposes: { analytics: [1, 8, 9] }, vendorId: 42 } }),
     config({ materialVersion: '0', policyVersion: '1.1' }),
+    config({ gpp: { purposes: { analytics: [1, 8, 9], marketing: [2] }, vendorId: 7, timeoutMs: 3000 } }),
   ];
   it.each(variants.map((v, i) => [i, v]))('normalises variant %i exactly like the zod schema', (_, v) => {
     const r = checkConfig(v);
@@ -147,6 +148,9 @@ describe('browser validator (lean twin of the schema)', () => {
     ['gcm key', config({ googleConsentMode: { mapping: { analytics: ['cookies'] } } })],
     ['tcf purpose', config({ tcf: { purposes: { analytics: [0] } } })],
     ['not an object', 'config' as unknown as Record<string, unknown>],
+    ['gpp purpose', config({ gpp: { purposes: { analytics: [12] } } })],
+    ['gpp unknown category', config({ gpp: { purposes: { sales: [1] } } })],
+    ['tcf and gpp', config({ tcf: { purposes: { analytics: [1] } }, gpp: { purposes: { analytics: [1] } } })],
   ];
   it.each(bad)('rejects %s like the schema does', (_, v) => {
     expect(checkConfig(v).ok).toBe(false);

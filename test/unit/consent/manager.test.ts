@@ -5,6 +5,8 @@ import type { ConsentRecord } from '../../../src/schema/consent-record';
 import { consentRecordSchema } from '../../../src/schema/consent-record';
 import { cookieStorage } from '../../../src/consent/cookie-storage';
 import { config, flush, memoryStorage, quietLog } from './helpers';
+import { DEFAULT_TEXTS } from '../../../src/consent/default-texts';
+import { DEFAULT_CONSENT_CONFIG } from '../../../src/consent/default-config';
 
 const DAY = 864e5;
 let managers: ConsentManager[] = [];
@@ -237,7 +239,7 @@ describe('consent manager', () => {
     expect(seen).toEqual([['api', 'pending'], ['api', 'decided']]);
   });
 
-  it('fails closed on a bad config: one console error, no storage, no banner, no throw', () => {
+  it('fails closed on a bad config: one console error, no storage, no banner, no throw', async () => {
     const log = quietLog();
     const mem = memoryStorage();
     const load = vi.fn();
@@ -249,7 +251,9 @@ describe('consent manager', () => {
     expect(mem.calls).toEqual([]);
     expect(load).not.toHaveBeenCalled();
     expect(createConsentManager({ config: 'nope', log, sdkVersion: '0', postRecord() {} })).toHaveProperty('failed');
-    const dflt = createConsentManager({ config: undefined, log, sdkVersion: '0', postRecord() {}, storage: memoryStorage().storage });
+    // no config = the shipped default, whose texts load with the banner
+    const dflt = createConsentManager({ config: undefined, log, sdkVersion: '0', postRecord() {}, storage: memoryStorage().storage, loadBanner: fakeBanner().load, loadTexts: async () => DEFAULT_TEXTS });
+    await flush();
     expect('failed' in dflt ? dflt.failed : dflt.config().texts.de.acceptAll).toBe('Alle akzeptieren');
     if (!('failed' in dflt)) dflt.destroy();
   });

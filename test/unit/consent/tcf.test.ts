@@ -86,10 +86,11 @@ describe('TCF v2.2 reader', () => {
     const records: ConsentRecord[] = [];
     const load = vi.fn();
     const make = () =>
-      createConsentManager({ config: config({ tcf: cfg }), log: quietLog(), sdkVersion: '1', postRecord: (r) => records.push(r), storage: mem.storage, loadBanner: load });
+      createConsentManager({ config: config({ tcf: cfg }), log: quietLog(), sdkVersion: '1', postRecord: (r) => records.push(r), storage: mem.storage, loadBanner: load, loadInterop: () => import('../../../src/consent/interop') });
     const m = make();
     if ('failed' in m) throw new Error();
     expect(m.get().status).toBe('pending');
+    await flush(); // the reader arrives with the lazy interop chunk
     cmp.fire({ eventStatus: 'tcloaded', tcString: 'CPtc', purpose: { consents: all([1, 8, 9]) } });
     expect(m.get()).toMatchObject({ status: 'decided', method: 'tcf', granted: ['necessary', 'analytics'] });
     await flush();
@@ -99,6 +100,7 @@ describe('TCF v2.2 reader', () => {
     const m2 = make();
     if ('failed' in m2) throw new Error();
     expect(m2.get().status).toBe('pending');
+    await flush();
     cmp.fire({ eventStatus: 'tcloaded', tcString: 'CPtc', purpose: { consents: all([1, 8, 9]) } });
     expect(m2.get()).toMatchObject({ status: 'decided', method: 'tcf' });
     cmp.fire({ eventStatus: 'useractioncomplete', tcString: 'CPno', purpose: { consents: {} } });
