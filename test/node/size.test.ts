@@ -8,11 +8,11 @@ import { gzipSync } from 'node:zlib';
 
 const KB = 1024;
 /**
- * The core's goal is 12 KB gzip (issue 2). With consent, outbox and identity wired in it measures 20.0 KB today, so
- * this ratchet stops any growth while the diet (lazy interop chunk, default texts in the banner chunk, a smaller
- * browser config check) brings it down; lower it with every cut, never raise it.
+ * The core's goal is 12 KB gzip (issue 2). With consent, outbox and identity wired in it measured 20.0 KB; the lazy
+ * interop chunk and the default texts in the banner chunk brought it to 18.2 KB. This ratchet stops any growth while
+ * the diet goes on; lower it with every cut, never raise it.
  */
-const CORE_BUDGET_KB = 20.1;
+const CORE_BUDGET_KB = 18.3;
 const gz = (f: string) => gzipSync(readFileSync(f), { level: 9 }).length;
 
 describe('size budgets', () => {
@@ -28,7 +28,13 @@ describe('size budgets', () => {
   it('the identity-link hashing chunk is at most 1.5 KB gzip', () => {
     expect(gz('dist/touchpoint-identity.mjs')).toBeLessThanOrEqual(1.5 * KB);
   });
-  it('the banner chunk with its CSS is at most 8 KB gzip', () => {
+  it('the interop chunk (embeds, TCF and GPP readers) is at most 2 KB gzip', () => {
+    expect(gz('dist/touchpoint-interop.mjs')).toBeLessThanOrEqual(2 * KB);
+  });
+  it('the snippet has no "use strict" prologue (it runs inline in every page)', () => {
+    expect(readFileSync('dist/snippet.min.js', 'utf8')).not.toMatch(/use strict/);
+  });
+  it('the banner chunk with its CSS and the default DE/EN texts is at most 8 KB gzip', () => {
     expect(existsSync('dist/touchpoint-banner.mjs')).toBe(true);
     expect(gz('dist/touchpoint-banner.mjs')).toBeLessThanOrEqual(8 * KB);
   });
