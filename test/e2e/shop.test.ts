@@ -136,7 +136,7 @@ describe('demo shop, consent rejected', () => {
   let demo: Demo;
   useTestDemo((d) => (demo = d));
 
-  it('still completes the order, stores the refusal as proof and no event at all', async () => {
+  it('R10 (no cookie wall): after reject all the shop works — browse, cart, checkout — with the refusal as proof and no event', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];
@@ -169,6 +169,30 @@ describe('demo shop, consent rejected', () => {
       expect(await countRows(demo, 'events')).toBe(0);
       const databases = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
       expect(databases).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('R10: a visitor who never answers the banner can still browse, fill the cart and order; nothing is stored or sent', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      const recordsBefore = await countRows(demo, 'consent_records');
+      await page.goto(demo.loopbackUrl + '/');
+      await page.waitForSelector('.card');
+      await bannerButton(page, 'reject-all').waitFor({ state: 'visible', timeout: BANNER_TIMEOUT_MS });
+      // the banner is a non-modal region: the shop behind it stays operable without a decision
+      const orderId = await shopAndOrder(page, demo.loopbackUrl);
+      expect(await page.textContent('[data-order-number]')).toBe(orderId);
+      expect(await page.evaluate(() => (window as any).touchpoint.consent.get().status)).toBe('pending');
+      await page.waitForTimeout(1500);
+      expect(await countRows(demo, 'consent_records')).toBe(recordsBefore);
+      expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).toEqual([]);
+      expect((await context.cookies()).map((c) => c.name).filter((n) => n.startsWith('tp_'))).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -121,7 +121,11 @@ export function mountBanner(options: BannerOptions): BannerHandle {
       if (card.hidden || typeof ResizeObserver != 'function') return;
       const sheet = (pad = new CSSStyleSheet());
       doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
-      ro = new ResizeObserver(() => sheet.replaceSync(`html{scroll-padding-bottom:${Math.ceil(card.getBoundingClientRect().height) + 16}px}`));
+      // R10/WCAG 2.4.11: the page can scroll its last content above the banner (padding), and focus is never hidden under it
+      ro = new ResizeObserver(() => {
+        const px = Math.ceil(card.getBoundingClientRect().height) + 16;
+        sheet.replaceSync(`html{scroll-padding-bottom:${px}px;padding-bottom:${px}px}`);
+      });
       ro.observe(card);
     } catch {
       // an optional nicety; never worth breaking the banner
