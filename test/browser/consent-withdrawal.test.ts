@@ -81,6 +81,31 @@ describe('withdrawal in Chromium (R3, R9)', () => {
   });
 });
 
+describe('consent-aware embeds from the lazy interop chunk', () => {
+  it('a placeholder loads the chunk; its tag runs only after the category is granted, tags added later too', async () => {
+    server.page('/embed.js', 'window.embedRuns = (window.embedRuns || 0) + 1;', { 'Content-Type': 'text/javascript' });
+    server.page('/embeds.html', page(tag(), '<main><h1>Shop</h1><script type="text/plain" data-consent="marketing" src="/embed.js"></script></main>'));
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await p.goto(server.url + '/embeds.html');
+    await p.locator('#tp-consent section[role="region"]').first().waitFor();
+    await p.waitForTimeout(500);
+    expect(server.requests.some((r) => r.path == '/touchpoint-interop.mjs')).toBe(true);
+    expect(server.requests.some((r) => r.path == '/embed.js')).toBe(false);
+    await p.click('section[role="region"] [data-touchpoint-action="accept-all"]');
+    await p.waitForFunction(() => (window as any).embedRuns == 1);
+    await p.evaluate(() => {
+      const s = document.createElement('script');
+      s.type = 'text/plain';
+      s.setAttribute('data-consent', 'marketing');
+      s.src = '/embed.js?late';
+      document.body.append(s);
+    });
+    await p.waitForFunction(() => (window as any).embedRuns == 2);
+    await context.close();
+  });
+});
+
 describe('clickjacking guard', () => {
   // the server listens on 127.0.0.1; "localhost" reaches it too but is another origin
   const other = () => server.url.replace('127.0.0.1', 'localhost');
