@@ -181,7 +181,8 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     safe('writing the consent record', () => storage.write(JSON.stringify(s)));
     notify(previous);
     // the hash covers the texts of the shown locale, loaded first when they are the shipped defaults
-    (textHash ||= withTexts().then(() => sha256Hex(shown()), () => undefined)).then((hash) => {
+    // a failed load is not cached, so the next decision of this page tries again
+    (textHash ||= withTexts().then(() => sha256Hex(shown()), () => (textHash = textsLoaded = undefined))).then((hash) => {
       if (!hash) return log.warn('no consent texts or no SubtleCrypto (insecure context?): consent proof record not sent');
       const r: ConsentRecord = { consentId, timestamp: iso(t), policyVersion: config.policyVersion, textHash: hash, locale, granted, denied, method, layer, sdkVersion, expiresAt: iso(expiresAt) };
       if (tcString) r.tcString = tcString;

@@ -80,12 +80,18 @@ describe('default texts outside the core', () => {
 
   it('sends no proof record (and says so) when the texts cannot load; the decision itself still holds', async () => {
     const log = quietLog();
-    const t = make({ log, loadTexts: () => Promise.reject(new Error('offline')), loadBanner: undefined });
+    let online = false;
+    const t = make({ log, loadTexts: async () => (online ? structuredClone(DEFAULT_TEXTS) : Promise.reject(new Error('offline'))), loadBanner: undefined });
     t.m.set({ analytics: false });
     await flush();
     expect(t.m.get()).toMatchObject({ status: 'decided', method: 'api' });
     expect(t.records).toEqual([]);
     expect(log.warnings.flat().join(' ')).toMatch(/proof record not sent/);
+    // the failure is not remembered: the next decision loads the texts again and is recorded
+    online = true;
+    t.m.set({ analytics: true });
+    await flush();
+    expect(t.records).toMatchObject([{ method: 'api', granted: ['necessary', 'analytics'] }]);
   });
 });
 
