@@ -81,6 +81,26 @@ describe('withdrawal in Chromium (R3, R9)', () => {
   });
 });
 
+describe('withdrawal is as easy as consent (R9)', () => {
+  it('withdrawing everything takes two clicks from any page — the footer control and "Alle ablehnen" — like accepting there', async () => {
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await p.goto(server.url + '/shop.html');
+    await p.click('section[role="region"] [data-touchpoint-action="accept-all"]');
+    await server.waitFor(() => server.events.some((e) => e.type == 'page'), 10_000, 'the page view');
+    await p.reload();
+    await p.waitForFunction(() => (window as any).touchpoint?.consent?.get?.()?.status == 'decided');
+    await expect.poll(() => browserStorage(p)).toMatchObject({ databases: ['touchpoint'] });
+    await p.click('#privacy-settings');
+    await p.click('dialog[open] [data-touchpoint-action="reject-all"]');
+    await expect.poll(() => browserStorage(p)).toEqual({ databases: [], session: null, cookies: ['tp_consent'] });
+    expect(await state(p)).toMatchObject({ method: 'withdrawal', granted: ['necessary'] });
+    await server.waitFor(() => server.consentRecords.length == 2, 10_000, 'the withdrawal proof');
+    expect(server.consentRecords[1]).toMatchObject({ method: 'withdrawal', layer: 'preferences' });
+    await context.close();
+  });
+});
+
 describe('consent-aware embeds from the lazy interop chunk', () => {
   it('a placeholder loads the chunk; its tag runs only after the category is granted, tags added later too', async () => {
     server.page('/embed.js', 'window.embedRuns = (window.embedRuns || 0) + 1;', { 'Content-Type': 'text/javascript' });
