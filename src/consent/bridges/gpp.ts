@@ -88,7 +88,8 @@ export function startGppReader(deps: {
     };
     // a CMP that says the EU section does not apply gives no consent for it: nothing is granted (fail closed)
     if (!applies) return done([]);
-    api('getSection', (section, ok) => done(ok ? gppGranted(deps.config, section as GppTcfSection) : []), 'tcfeuv2');
+    // a failed read is no answer (like TCF's success=false): the state stays as it is and the timeout still applies
+    api('getSection', (section, ok) => ok && done(gppGranted(deps.config, section as GppTcfSection)), 'tcfeuv2');
   };
   try {
     api('addEventListener', (evt, success) => {

@@ -17,6 +17,7 @@ function fakeGpp(initial: { signalStatus?: string; applicableSections?: number[]
   const calls: string[] = [];
   let next = 1;
   let section: GppTcfSection | null = null;
+  let failReads = false;
   const ping = { gppVersion: '1.1', cmpStatus: 'loaded', signalStatus: initial.signalStatus ?? 'not ready', applicableSections: initial.applicableSections ?? [2], sectionList: ['tcfeuv2'] };
   const api = vi.fn((cmd: string, cb: (d: unknown, ok: boolean) => void, param?: unknown) => {
     calls.push(param === undefined ? cmd : `${cmd}:${param}`);
@@ -25,7 +26,7 @@ function fakeGpp(initial: { signalStatus?: string; applicableSections?: number[]
       listeners.set(id, cb as never);
       cb({ eventName: 'listenerRegistered', listenerId: id, data: true, pingData: { ...ping } }, true);
     } else if (cmd == 'removeEventListener') cb(listeners.delete(param as number), true);
-    else if (cmd == 'getSection') cb(param == 'tcfeuv2' ? section : null, true);
+    else if (cmd == 'getSection') cb(param == 'tcfeuv2' && !failReads ? section : null, !failReads);
   });
   (window as unknown as { __gpp: unknown }).__gpp = api;
   const emit = (eventName: string, data: unknown) => listeners.forEach((l, id) => l({ eventName, listenerId: id, data, pingData: { ...ping } }, true));
@@ -43,6 +44,9 @@ function fakeGpp(initial: { signalStatus?: string; applicableSections?: number[]
       ping.signalStatus = 'not ready';
       emit('cmpDisplayStatus', 'visible');
       emit('signalStatus', 'not ready');
+    },
+    failReads(on: boolean) {
+      failReads = on;
     },
     changeSection(s: GppTcfSection) {
       section = s;
@@ -76,6 +80,10 @@ describe('IAB GPP 1.1 reader', () => {
     cmp.choose({ PurposeConsents: bits([1, 8, 9]) });
     expect(decisions).toEqual([['analytics']]);
     cmp.changeSection({ PurposeConsents: bits([]) });
+    expect(decisions).toEqual([['analytics'], []]);
+    // a failed getSection is no answer, not a refusal: nothing is decided from it
+    cmp.failReads(true);
+    cmp.changeSection({ PurposeConsents: bits([1, 8, 9]) });
     expect(decisions).toEqual([['analytics'], []]);
     r.stop();
   });
