@@ -1,8 +1,9 @@
 /**
  * Consent in real headless Chromium against the built bundle, part two: withdrawal is total (R3/R9: the whole outbox
  * database, the device-id cookie and the session key are deleted, a withdrawal proof is recorded, Consent Mode is told,
- * nothing more is sent), consent is never collected in a cross-origin frame (clickjacking guard; 127.0.0.1 framed by
- * localhost), and an IAB GPP 1.1 CMP decides through the lazy interop chunk (R18).
+ * nothing more is sent) and as easy as consent; only the consent cookie survives a refusal (R14); the banner's language
+ * (R17); embeds from the lazy interop chunk; consent is never collected in a cross-origin frame (clickjacking guard;
+ * 127.0.0.1 framed by localhost); an IAB GPP 1.1 CMP decides through the lazy interop chunk and fails closed (R18).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -97,6 +98,45 @@ describe('withdrawal is as easy as consent (R9)', () => {
     expect(await state(p)).toMatchObject({ method: 'withdrawal', granted: ['necessary'] });
     await server.waitFor(() => server.consentRecords.length == 2, 10_000, 'the withdrawal proof');
     expect(server.consentRecords[1]).toMatchObject({ method: 'withdrawal', layer: 'preferences' });
+    await context.close();
+  });
+});
+
+describe('narrow necessary whitelist and language (R14, R17)', () => {
+  it('R14: after a refusal the SDK keeps only its consent cookie — no id, no session, no outbox — across pages', async () => {
+    server.page('/plain.html', page(tag()));
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await p.goto(server.url + '/plain.html');
+    await p.click('section[role="region"] [data-touchpoint-action="reject-all"]');
+    await p.evaluate(() => {
+      const tp = (window as any).touchpoint;
+      tp.identify('u-1', { plan: 'gold' });
+      tp.track('product_added', { product_id: 'p1' });
+      tp.commerce.productViewed({ product_id: 'p1' });
+    });
+    await p.goto(server.url + '/plain.html?next=1');
+    await p.waitForFunction(() => (window as any).touchpoint?.consent?.get?.()?.status == 'decided');
+    await p.waitForTimeout(800);
+    const stores = await p.evaluate(async () => ({ local: localStorage.length, session: sessionStorage.length, idb: (await indexedDB.databases()).length }));
+    expect(stores).toEqual({ local: 0, session: 0, idb: 0 });
+    expect((await context.cookies()).map((c) => c.name)).toEqual(['tp_consent']);
+    expect(server.received.map((r) => r.path)).toEqual(['/v1/consent']);
+    await context.close();
+  });
+
+  it('R17: the banner speaks the page language with lang set, English as the fallback for other languages', async () => {
+    const context = await browser.newContext();
+    for (const [lang, want, reject] of [['en', 'en', 'Reject all'], ['fr', 'en', 'Reject all'], ['de-AT', 'de', 'Alle ablehnen']]) {
+      server.page(`/${lang}.html`, page(tag()).replace('lang="de"', `lang="${lang}"`));
+      const p = await context.newPage();
+      await p.goto(`${server.url}/${lang}.html`);
+      const first = p.locator('#tp-consent section[role="region"]').first();
+      await first.waitFor();
+      expect(await p.getAttribute('#tp-consent', 'lang')).toBe(want);
+      expect(await first.locator('[data-touchpoint-action="reject-all"]').textContent()).toBe(reject);
+      await p.close();
+    }
     await context.close();
   });
 });

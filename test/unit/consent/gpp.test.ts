@@ -61,13 +61,15 @@ afterEach(() => {
 });
 
 describe('IAB GPP 1.1 reader', () => {
-  it('maps tcfeuv2 like TCF: purpose 1 plus the configured purposes, vendor when set, PurposeOneTreatment grants nothing', () => {
+  it('R15/R18: maps tcfeuv2 like TCF: purpose 1 plus the configured purposes, vendor when set, PurposeOneTreatment grants nothing', () => {
     expect(gppGranted(cfg, { PurposeConsents: bits([1, 8, 9]) })).toEqual(['analytics']);
     expect(gppGranted(cfg, { PurposeConsents: bits([8, 9, 2, 3, 4, 7]) })).toEqual([]);
     expect(gppGranted(cfg, { PurposeConsents: bits([1, 8, 9]), PurposeOneTreatment: true })).toEqual([]);
     expect(gppGranted({ ...cfg, vendorId: 42 }, { PurposeConsents: bits([1, 8, 9]), VendorConsents: [7] })).toEqual([]);
     expect(gppGranted({ ...cfg, vendorId: 42 }, { PurposeConsents: bits([1, 8, 9]), VendorConsents: [7, 42] })).toEqual(['analytics']);
     expect(gppGranted(cfg, null)).toEqual([]);
+    // R15: legitimate interest never stands in for consent
+    expect(gppGranted(cfg, { PurposeConsents: bits([1]), PurposeLegitimateInterests: bits([2, 3, 4, 7, 8, 9]) } as GppTcfSection)).toEqual([]);
   });
 
   it('reads only after signalStatus ready, never the placeholders shown while the CMP UI is open', () => {
