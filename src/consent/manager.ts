@@ -287,7 +287,9 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
         loadInterop().then((m) => m && safe('embeds', () => (embeds = m.startEmbeds({ document: doc, window: win, allows: manager.allows, onSkip: (el, why) => log.warn('embed not activated: ' + why, el) }))));
       if (doc.querySelector(EMBED_SELECTOR)) start();
       else if (typeof MutationObserver == 'function') {
-        watcher = new MutationObserver(() => doc.querySelector(EMBED_SELECTOR) && (watcher!.disconnect(), start()));
+        // only the added subtrees are searched, so a busy page without embeds pays little per mutation
+        const has = (n: Node) => n.nodeType == 1 && ((n as Element).matches(EMBED_SELECTOR) || !!(n as Element).querySelector(EMBED_SELECTOR));
+        watcher = new MutationObserver((list) => list.some((r) => Array.prototype.some.call(r.addedNodes, has)) && (watcher!.disconnect(), start()));
         watcher.observe(doc.documentElement, { childList: true, subtree: true });
       }
     }

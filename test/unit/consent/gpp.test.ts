@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gppGranted, startGppReader, type GppEvent, type GppTcfSection } from '../../../src/consent/bridges/gpp';
+import * as interop from '../../../src/consent/interop';
 import { createConsentManager } from '../../../src/consent/manager';
 import type { ConsentRecord } from '../../../src/schema/consent-record';
 import { config, flush, memoryStorage, quietLog } from './helpers';
@@ -132,7 +133,7 @@ describe('IAB GPP 1.1 reader', () => {
     const load = vi.fn();
     const m = createConsentManager({
       config: config({ gpp: cfg }), log: quietLog(), sdkVersion: '1', postRecord: (r) => records.push(r), storage: memoryStorage().storage,
-      loadBanner: load, loadInterop: () => import('../../../src/consent/interop'),
+      loadBanner: load, loadInterop: async () => interop,
     });
     if ('failed' in m) throw new Error(m.failed);
     await flush();

@@ -3,6 +3,7 @@
  * proof record's hash is that of the full default config), the interop chunk loads only for embeds or a CMP.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as interop from '../../../src/consent/interop';
 import { createConsentManager, type ConsentManagerDeps } from '../../../src/consent/manager';
 import type { BannerModule, BannerOptions, ConsentManager } from '../../../src/consent/types';
 import type { ConsentRecord } from '../../../src/schema/consent-record';
@@ -24,7 +25,7 @@ function make(over: Partial<ConsentManagerDeps> = {}) {
   const mounts: BannerOptions[] = [];
   const loadBanner = vi.fn(async (): Promise<BannerModule> => ({ mountBanner: (o) => (mounts.push(o), { open() {}, update() {}, destroy() {} }) }));
   const loadTexts = vi.fn(async () => structuredClone(DEFAULT_TEXTS));
-  const loadInterop = vi.fn(() => import('../../../src/consent/interop'));
+  const loadInterop = vi.fn(async () => interop);
   const m = createConsentManager({
     config: undefined, log: quietLog(), sdkVersion: '1', postRecord: (r) => records.push(r), storage: memoryStorage().storage,
     loadBanner, loadTexts, loadInterop, navigator: { languages: ['de-DE'] } as unknown as Navigator, ...over,
@@ -112,6 +113,8 @@ describe('the lazy interop chunk', () => {
     document.body.append(frame);
     await flush();
     expect(loadInterop).toHaveBeenCalledTimes(1);
+    await loadInterop.mock.results[0].value; // the chunk's first import may take longer than a flush
+    await flush();
     expect(frame.getAttribute('src')).toBeNull();
     m.set({ marketing: true });
     expect(frame.getAttribute('src')).toBe('https://video.example/embed/1');

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTcfReader, tcfGranted, type TcData } from '../../../src/consent/bridges/tcf';
+import * as interop from '../../../src/consent/interop';
 import { createConsentManager } from '../../../src/consent/manager';
 import type { ConsentRecord } from '../../../src/schema/consent-record';
 import { config, flush, memoryStorage, quietLog } from './helpers';
@@ -86,7 +87,7 @@ describe('TCF v2.2 reader', () => {
     const records: ConsentRecord[] = [];
     const load = vi.fn();
     const make = () =>
-      createConsentManager({ config: config({ tcf: cfg }), log: quietLog(), sdkVersion: '1', postRecord: (r) => records.push(r), storage: mem.storage, loadBanner: load, loadInterop: () => import('../../../src/consent/interop') });
+      createConsentManager({ config: config({ tcf: cfg }), log: quietLog(), sdkVersion: '1', postRecord: (r) => records.push(r), storage: mem.storage, loadBanner: load, loadInterop: async () => interop });
     const m = make();
     if ('failed' in m) throw new Error();
     expect(m.get().status).toBe('pending');
