@@ -57,6 +57,8 @@ const config: RollupOptions[] = [
   browser('src/loader/boot.ts', 'dist/touchpoint.js', 'iife'),
   browser('src/capture/vitals.ts', 'dist/touchpoint-vitals.mjs', 'es'),
   browser('src/identity/hash.ts', 'dist/touchpoint-identity.mjs', 'es'),
+  // one lazy chunk per wire format, loaded only when a destination names it
+  ...['segment', 'snowplow', 'posthog', 'custom'].map((f) => browser(`src/transport/formats/${f}.ts`, `dist/touchpoint-${f}.mjs`, 'es')),
   ...(existsSync('src/consent/banner/index.ts') ? [browser('src/consent/banner/index.ts', 'dist/touchpoint-banner.mjs', 'es')] : []),
   {
     input: 'src/index.ts',

@@ -75,6 +75,7 @@ function boot() {
       loadVitals: () => load('touchpoint-vitals.mjs'),
       loadBanner: () => load('touchpoint-banner.mjs'),
       loadHashing: () => load('touchpoint-identity.mjs'),
+      loadFormat: (format) => load(`touchpoint-${format}.mjs`),
     }));
     before.splice(0).forEach(([p, a, t]) => invoke(instance!, p, a, t));
   };
