@@ -78,12 +78,10 @@ export function checkConfig(config: unknown): { fatal: boolean; problems: string
   if (c.redactParams !== undefined && !(Array.isArray(c.redactParams) && c.redactParams.every((p) => typeof p === 'string'))) {
     problems.push('config.redactParams must be an array of strings; ignored');
   }
-  if (c.destinations !== undefined) {
-    if (!Array.isArray(c.destinations)) problems.push('config.destinations must be an array; the default destination is used');
-    else c.destinations.forEach((d, i) => {
-      const p = destinationProblem(d);
-      if (p) problems.push(`config.destinations[${i}] ${p}; left out`);
-    });
-  }
+  // a non-array reads as no entries: the default destination is used
+  ([] as unknown[]).concat(c.destinations ?? []).forEach((d, i) => {
+    const p = destinationProblem(d);
+    if (p) problems.push(`config.destinations[${i}] ${p}; left out`);
+  });
   return { fatal, problems };
 }

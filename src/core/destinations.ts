@@ -10,19 +10,17 @@ import type { DestinationConfig, FormatModule, FormatName } from '../transport/f
 /** Every format a destination may name. */
 export const FORMATS: readonly FormatName[] = ['touchpoint', 'segment', 'snowplow', 'posthog', 'custom'];
 
-/** Why a destination entry cannot run, or undefined when it can. */
+/**
+ * Why a destination entry cannot run, or undefined when it can. Only what core must know; each format chunk checks
+ * its own keys (url, writeKey, apiKey) when it loads and reports a problem as the destination's `lastError`.
+ */
 export function destinationProblem(d: unknown): string | undefined {
-  if (!d || typeof d != 'object') return 'must be an object';
   const c = d as DestinationConfig;
-  const format = c.format ?? 'touchpoint';
-  if (!FORMATS.includes(format)) return `format "${String(format)}" is not one of ${FORMATS.join(', ')}`;
-  if (format == 'custom') return typeof c.transform == 'function' ? undefined : 'a custom destination needs transform(events) → { url, headers, body }';
-  if (c.url !== undefined && (typeof c.url != 'string' || !/^(https?:\/\/|\/)/.test(c.url))) return 'url must be an http(s) URL or a path starting with /';
-  if (format != 'touchpoint' && !c.url) return 'needs a url';
-  if (format == 'posthog' && !c.apiKey) return 'a posthog destination needs apiKey';
-  if (format == 'segment' && !c.writeKey) return 'a segment destination needs writeKey';
-  if (c.categories !== undefined && !(Array.isArray(c.categories) && c.categories.every((x) => typeof x == 'string'))) return 'categories must be an array of strings';
-  return undefined;
+  const format = c?.format ?? 'touchpoint';
+  return typeof c != 'object' ? 'must be an object'
+    : !FORMATS.includes(format) ? `has an unknown format "${format}"`
+    : format == 'custom' && typeof c.transform != 'function' ? 'needs transform(events)'
+    : undefined;
 }
 
 /**

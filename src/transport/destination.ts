@@ -44,7 +44,7 @@ export function createDestination(o: DestinationOptions): Destination {
   const load = () =>
     (loading ||= (o.format as () => Promise<FormatAdapter>)().then(
       (a) => (adapter = a),
-      (e) => ((loading = undefined), (loadError = 'format chunk failed to load: ' + String(e)), undefined),
+      (e) => ((loading = undefined), (loadError = String(e)), undefined),
     ));
   if (!adapter) void load();
 
@@ -63,7 +63,7 @@ export function createDestination(o: DestinationOptions): Destination {
     const doFetch = o.fetch || globalThis.fetch;
     if (opts.unload) {
       const r = unloadRequest(events);
-      if (!r) return { outcome: 'retry', status: 0, error: 'no page-hide delivery for this format' };
+      if (!r) return { outcome: 'retry', status: 0, error: 'not loaded' };
       try {
         const res = await doFetch(r.url, { method: 'POST', body: r.text, keepalive: true, credentials: 'omit', headers: r.headers });
         return classify(adapter!, res, now());
@@ -82,7 +82,7 @@ export function createDestination(o: DestinationOptions): Destination {
       r = a.encode(events, { sentAt: new Date(now()).toISOString(), dropped: opts.dropped });
     } catch (e) {
       // a developer's transform threw: keep the events (the caps bound the wait) and say why
-      return { outcome: 'retry', status: -1, error: 'encode failed: ' + String(e) };
+      return { outcome: 'retry', status: -1, error: String(e) };
     }
     const headers = { ...r.headers };
     let body: BodyInit = bodyText(r);

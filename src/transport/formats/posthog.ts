@@ -56,6 +56,8 @@ export function toPosthogEvent(e: TouchpointEvent): Record<string, unknown> {
  * @example createFormat({ format: 'posthog', url: 'https://eu.i.posthog.com', apiKey: 'phc_abc' })
  */
 export function createFormat(d: DestinationConfig): FormatAdapter {
+  // checked here rather than in core: the check loads only with the format
+  if (!d.url || !d.apiKey) throw new Error('a posthog destination needs url and apiKey');
   const url = endpoint(d.url || '', '/batch');
   return {
     gzip: !!d.gzip,

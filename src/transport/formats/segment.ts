@@ -29,6 +29,8 @@ export function toSegmentEvent(e: TouchpointEvent, sentAt: string): Record<strin
  * @example createFormat({ format: 'segment', url: 'https://api.segment.io', writeKey: 'abc' })
  */
 export function createFormat(d: DestinationConfig): FormatAdapter {
+  // checked here rather than in core: the check loads only with the format
+  if (!d.url || !d.writeKey) throw new Error('a segment destination needs url and writeKey');
   const url = endpoint(d.url || '', '/v1/batch');
   const key = d.writeKey || '';
   return {

@@ -141,6 +141,8 @@ export function toSnowplowPayload(e: TouchpointEvent, o: { sentAt: string; appId
  * @example createFormat({ format: 'snowplow', url: 'https://sp.example.com', appId: 'shop' }, '1.0.0')
  */
 export function createFormat(d: DestinationConfig, version: string): FormatAdapter {
+  // checked here rather than in core: the check loads only with the format
+  if (!d.url) throw new Error('a snowplow destination needs url');
   const url = endpoint(d.url || '', '/com.snowplowanalytics.snowplow/tp2');
   const o = { appId: d.appId || 'touchpoint', version, vendor: d.vendor || 'dev.touchpoint', base64: !!d.base64 };
   return {

@@ -337,13 +337,15 @@ describe('destinations config', () => {
       { format: 'mixpanel' as never, url: 'https://x' },
     ];
     const list = resolveDestinations({ ...base, destinations }, load, '0.1.0');
-    expect(list.map((d) => [d.name, d.categories])).toEqual([['touchpoint', undefined], ['segment', undefined], ['segment#2', ['marketing']]]);
+    expect(list.map((d) => [d.name, d.categories])).toEqual([['touchpoint', undefined], ['segment', undefined], ['segment#2', ['marketing']], ['posthog', undefined]]);
     const { fatal, problems } = checkConfig({ ...base, destinations });
     expect(fatal).toBe(false);
-    expect(problems).toEqual([
-      'config.destinations[3] a posthog destination needs apiKey; left out',
-      expect.stringMatching(/^config\.destinations\[4\] format "mixpanel" is not one of/),
-    ]);
+    expect(problems).toEqual(['config.destinations[4] has an unknown format "mixpanel"; left out']);
     expect(destinationProblem({ format: 'custom' })).toMatch(/transform/);
+  });
+
+  it('a format chunk checks its own keys: a misconfigured destination waits with the reason as its error', async () => {
+    const [ph] = resolveDestinations({ ...base, destinations: [{ format: 'posthog', url: 'https://eu.i.posthog.com' }] }, load, '0.1.0');
+    expect(await ph!.send(sampleEvents())).toMatchObject({ outcome: 'retry', error: expect.stringContaining('needs url and apiKey') });
   });
 });
