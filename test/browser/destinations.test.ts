@@ -42,8 +42,6 @@ describe('several destinations', () => {
     const tab = await context.newPage();
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(String(e)));
-    const logs: string[] = [];
-    tab.on('console', (m) => logs.push(m.text()));
     await tab.goto(server.url + '/p');
     await tab.waitForFunction(() => (window as any).touchpoint?.__touchpoint);
     await tab.evaluate(() => (window as any).fire(30, 'one'));
@@ -64,8 +62,9 @@ describe('several destinations', () => {
     await tab.evaluate(() => (window as any).fire(5, 'two'));
     const all = total + 8;
     await server.waitFor(() => posthog.counts.size === all && segment.counts.size === all && snowplow.counts.size === all && native().length === all, 40_000, 'every collector has everything').catch(async (e) => {
-      console.log('DEBUG', posthog.counts.size, segment.counts.size, snowplow.counts.size, native().length, JSON.stringify(await tab.evaluate(() => (window as any).touchpoint.debug())), JSON.stringify(posthog.log), logs.join('\n'));
-      throw e;
+      // say which collector is behind and why, so a failure here can be read without a rerun
+      const state = { posthog: posthog.counts.size, segment: segment.counts.size, snowplow: snowplow.counts.size, native: native().length };
+      throw new Error(`${e.message}: ${JSON.stringify(state)} ${JSON.stringify(await tab.evaluate(() => (window as any).touchpoint.debug()))}`);
     });
     await tab.waitForTimeout(1500);
 
