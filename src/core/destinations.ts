@@ -7,21 +7,15 @@ import { createDestination, type Destination } from '../transport/destination';
 import { createTouchpointFormat } from '../transport/formats/touchpoint';
 import type { DestinationConfig, FormatModule, FormatName } from '../transport/formats/types';
 
-/** Every format a destination may name. */
-export const FORMATS: readonly FormatName[] = ['touchpoint', 'segment', 'snowplow', 'posthog', 'custom'];
+/** The formats a destination may name (`touchpoint` when it names none). */
+export const KNOWN_FORMAT = /^(touchpoint|segment|snowplow|posthog|custom)$/;
 
 /**
  * Why a destination entry cannot run, or undefined when it can. Only what core must know; each format chunk checks
- * its own keys (url, writeKey, apiKey) when it loads and reports a problem as the destination's `lastError`.
+ * its own keys (url, writeKey, apiKey, transform) when it loads and reports a problem as the destination's `lastError`.
  */
-export function destinationProblem(d: unknown): string | undefined {
-  const c = d as DestinationConfig;
-  const format = c?.format ?? 'touchpoint';
-  return typeof c != 'object' ? 'must be an object'
-    : !FORMATS.includes(format) ? `has an unknown format "${format}"`
-    : format == 'custom' && typeof c.transform != 'function' ? 'needs transform(events)'
-    : undefined;
-}
+export const destinationProblem = (d: unknown): string | undefined =>
+  KNOWN_FORMAT.test((d as DestinationConfig)?.format ?? 'touchpoint') ? undefined : `has an unknown format "${(d as DestinationConfig)?.format}"`;
 
 /**
  * Builds the destinations of a config; entries with a problem are left out (checkConfig reports them).

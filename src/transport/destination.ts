@@ -4,7 +4,7 @@
  * Imports: schema types, transport types, http helpers. Never stores; never throws into the flusher.
  */
 import type { TouchpointEvent } from '../schema/event';
-import type { FormatAdapter, FormatRequest } from './formats/types';
+import type { FormatAdapter } from './formats/types';
 import type { Destination, Send, SendResult } from './types';
 
 export type { Destination };
@@ -30,8 +30,6 @@ export async function gzipText(text: string): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-const bodyText = (r: FormatRequest) => (typeof r.body == 'string' ? r.body : JSON.stringify(r.body));
-
 /**
  * Creates a destination; its `send` never rejects.
  * @example const d = createDestination({ name: 'touchpoint', format: createTouchpointFormat({ url, writeKey }) });
@@ -39,54 +37,34 @@ const bodyText = (r: FormatRequest) => (typeof r.body == 'string' ? r.body : JSO
 export function createDestination(o: DestinationOptions): Destination {
   const now = o.now || Date.now;
   let adapter: FormatAdapter | undefined = typeof o.format == 'function' ? undefined : o.format;
-  let loading: Promise<FormatAdapter | undefined> | undefined;
-  let loadError = '';
+  let loading: Promise<FormatAdapter | void> | undefined;
+  let error = 'not loaded';
   const load = () =>
     (loading ||= (o.format as () => Promise<FormatAdapter>)().then(
       (a) => (adapter = a),
-      (e) => ((loading = undefined), (loadError = String(e)), undefined),
+      (e) => void ((loading = undefined), (error = String(e))),
     ));
   if (!adapter) void load();
 
-  /** The request for a page-hide send, built synchronously so the keepalive fetch goes out before the page is gone. */
-  const unloadRequest = (events: TouchpointEvent[]) => {
-    if (!adapter?.unload) return undefined;
+  /** Builds the request synchronously (page hide cannot wait); undefined when the format cannot. */
+  const request = (a: FormatAdapter, events: TouchpointEvent[], unload?: boolean, dropped?: number) => {
     try {
-      const r = adapter.encode(events, { sentAt: new Date(now()).toISOString(), unload: true });
-      return { ...r, text: bodyText(r) };
-    } catch {
-      return undefined;
+      const r = a.encode(events, { sentAt: new Date(now()).toISOString(), unload, dropped });
+      return { ...r, text: typeof r.body == 'string' ? r.body : JSON.stringify(r.body) };
+    } catch (e) {
+      // a developer's transform threw: keep the events (the caps bound the wait) and say why
+      error = String(e);
     }
   };
 
-  const send: Send = async (events, opts = {}) => {
-    const doFetch = o.fetch || globalThis.fetch;
-    if (opts.unload) {
-      const r = unloadRequest(events);
-      if (!r) return { outcome: 'retry', status: 0, error: 'not loaded' };
-      try {
-        const res = await doFetch(r.url, { method: 'POST', body: r.text, keepalive: true, credentials: 'omit', headers: r.headers });
-        return classify(adapter!, res, now());
-      } catch {
-        // a beacon carries no headers: only a text/plain request (key in the body) survives that way
-        const beacon = o.sendBeacon || (typeof navigator != 'undefined' && navigator.sendBeacon ? navigator.sendBeacon.bind(navigator) : undefined);
-        const queued = !!beacon && /^text\/plain/.test(r.headers['Content-Type'] || '') && beacon(r.url, r.text);
-        // a beacon gives no answer: keep the records, the next page load resends and the collector dedups
-        return { outcome: 'retry', status: 0, error: queued ? 'beacon queued' : 'unload send failed' };
-      }
-    }
-    const a = adapter || (await load());
-    if (!a) return { outcome: 'retry', status: -1, error: loadError };
-    let r: FormatRequest;
-    try {
-      r = a.encode(events, { sentAt: new Date(now()).toISOString(), dropped: opts.dropped });
-    } catch (e) {
-      // a developer's transform threw: keep the events (the caps bound the wait) and say why
-      return { outcome: 'retry', status: -1, error: String(e) };
-    }
+  const send: Send = async (events, { unload, dropped } = {}) => {
+    const a = adapter || (unload ? undefined : await load());
+    const r = a && (!unload || a.unload) ? request(a, events, unload, dropped) : undefined;
+    if (!r) return { outcome: 'retry', status: -1, error };
     const headers = { ...r.headers };
-    let body: BodyInit = bodyText(r);
-    if (a.gzip && body.length >= GZIP_MIN_BYTES && typeof CompressionStream == 'function') {
+    let body: BodyInit = r.text;
+    // page-hide bodies stay plain: compressing is async and the page is going
+    if (!unload && a!.gzip && body.length >= GZIP_MIN_BYTES && typeof CompressionStream == 'function') {
       try {
         body = (await gzipText(body)) as BodyInit;
         headers['Content-Encoding'] = 'gzip';
@@ -95,10 +73,14 @@ export function createDestination(o: DestinationOptions): Destination {
       }
     }
     try {
-      const res = await doFetch(r.url, { method: 'POST', body, credentials: 'omit', headers });
-      return await classify(a, res, now());
+      return await classify(a!, await (o.fetch || fetch)(r.url, { method: 'POST', body, keepalive: unload, credentials: 'omit', headers }), now());
     } catch (e) {
-      return { outcome: 'retry', status: 0, error: 'network error: ' + String((e as Error)?.message ?? e) };
+      if (!unload) return { outcome: 'retry', status: 0, error: 'network error: ' + String((e as Error)?.message ?? e) };
+      // a beacon carries no headers: only a text/plain request (key in the body) survives that way
+      const beacon = o.sendBeacon || (typeof navigator != 'undefined' && navigator.sendBeacon ? navigator.sendBeacon.bind(navigator) : undefined);
+      const queued = !!beacon && /^text\/plain/.test(r.headers['Content-Type'] || '') && beacon(r.url, r.text);
+      // a beacon gives no answer: keep the records, the next page load resends and the collector dedups
+      return { outcome: 'retry', status: 0, error: queued ? 'beacon queued' : 'unload send failed' };
     }
   };
 
@@ -106,8 +88,8 @@ export function createDestination(o: DestinationOptions): Destination {
     name: o.name,
     categories: o.categories,
     send,
-    measure: (events) => {
-      const r = unloadRequest(events);
+    measure(events) {
+      const r = adapter?.unload && request(adapter, events, true);
       return r ? byteLength(r.text) : Infinity;
     },
   };

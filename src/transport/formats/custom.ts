@@ -9,6 +9,7 @@ import type { DestinationConfig, FormatAdapter } from './types';
  * @example createFormat({ format: 'custom', transform: (events) => ({ url: '/hook', headers: {}, body: { events } }) })
  */
 export function createFormat(d: DestinationConfig): FormatAdapter {
+  if (typeof d.transform != 'function') throw new Error('a custom destination needs transform(events) → { url, headers, body }');
   return {
     gzip: !!d.gzip,
     unload: true,
