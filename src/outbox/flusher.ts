@@ -268,7 +268,10 @@ export function createFlusher(deps: FlusherDeps): Flusher {
 
   return {
     notify(records) {
-      fresh += records.length;
+      // an event of a category no destination receives has nowhere to go: it must not wait for the age cap
+      const stray = records.filter((r) => !list.some((d) => takes(d, r)));
+      if (stray.length) void outbox.remove(ids(stray));
+      fresh += records.length - stray.length;
       if (!offline && lanes.some(ready) && outbox.pending().length >= batchSize) void flush();
       else arm(delayMs);
     },

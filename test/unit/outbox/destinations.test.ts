@@ -89,6 +89,17 @@ describe('several destinations', () => {
     expect(await outbox.count()).toBe(0);
   });
 
+  it('an event of a category no destination receives leaves the outbox at once', async () => {
+    const ads = dest('ads', undefined, { categories: ['marketing'] });
+    const outbox = createMemoryOutbox();
+    const { flusher, put } = setup(outbox, [ads.d]);
+    flusher.start();
+    await put([rec('a1', 1), rec('m1', 2, { category: 'marketing' })]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ads.all()).toEqual(['m1']);
+    expect(await outbox.count()).toBe(0);
+  });
+
   it('an event one destination rejects as invalid is still delivered to the other', async () => {
     const strict = dest('strict', (list) => (list.includes('r1') ? { outcome: 'drop', status: 400, error: 'HTTP 400' } : { outcome: 'sent', status: 200 }));
     const lax = dest('lax');
