@@ -90,6 +90,33 @@ describe('several destinations', () => {
     await context.close();
   });
 
+  it('on page hide each destination gets its events by keepalive, in its own format', async () => {
+    const [segment, snowplow, posthog] = (imitations = await Promise.all([segmentCollector('seg_wk'), snowplowCollector(), posthogCollector('phc_test')]));
+    const destinations = [
+      { format: 'touchpoint' },
+      { format: 'segment', url: segment.url, writeKey: 'seg_wk' },
+      { format: 'snowplow', url: snowplow.url },
+      { format: 'posthog', url: posthog.url, apiKey: 'phc_test' },
+    ];
+    server.page('/p', fixturePage({ decide: { analytics: true }, config: { autoPageViews: false, flushIntervalMs: 60_000, destinations }, script: FIRE }));
+    server.page('/next', '<!doctype html><title>next</title><p>next</p>');
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(server.url + '/p');
+    await tab.waitForFunction(() => (window as any).touchpoint?.__touchpoint);
+    // let start-up finish (outbox open, format chunks loaded), so only page hide can send what follows
+    await tab.waitForTimeout(1500);
+    await tab.evaluate(() => (window as any).fire(5, 'hide'));
+    await tab.waitForTimeout(300);
+    await tab.goto(server.url + '/next');
+    const n = 8;
+    await server.waitFor(() => server.unique().size >= n && segment.counts.size === n && snowplow.counts.size === n && posthog.counts.size === n, 10_000, 'page-hide delivery to all four').catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify({ native: server.unique().size, segment: segment.counts.size, snowplow: snowplow.counts.size, posthog: posthog.counts.size })}`);
+    });
+    expect(server.received.some((r) => r.path === '/v1/batch' && r.contentType.startsWith('text/plain'))).toBe(true);
+    await context.close();
+  });
+
   it('loads a format chunk only when a destination names it; the default config loads none', async () => {
     server.page('/plain', fixturePage({ decide: { analytics: true }, config: { autoPageViews: false }, script: FIRE + 'touchpoint.ready(() => fire(1, "p"));' }));
     const context = await browser.newContext();
