@@ -4,7 +4,7 @@
  * within the keepalive budget. Imports: types. Never stores events itself.
  */
 import type { Destination, Send, SendResult } from '../transport/types';
-import type { Outbox, OutboxRecord } from './types';
+import type { Outbox, OutboxRecord, Want } from './types';
 import type { TabLock } from './tab-lock';
 
 /** Keepalive bodies of one page share 64 KiB (Fetch spec); keep room for the batch wrapper and headers. */
@@ -340,8 +340,8 @@ interface Lane {
   lastError?: string;
   /** Sent on page hide and not yet acknowledged. */
   beaconed: Set<string>;
-  /** Which records are in this destination's queue; all when undefined. */
-  want?: (r: OutboxRecord) => boolean;
+  /** Which records are in this destination's queue (and where its scan resumes); all when undefined. */
+  want?: Want;
   /** Destinations still waiting once this one acknowledged; undefined deletes at once (the only destination). */
   remaining?: (r: OutboxRecord) => string[];
 }

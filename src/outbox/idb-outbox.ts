@@ -128,23 +128,30 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
     async peek(limit, exclude, want) {
       const known = [...mirror.values()];
       const tx = write();
-      const read = async (): Promise<[OutboxRecord | undefined, OutboxRecord[]]> => {
+      /** [whether the scan started at the oldest record, that record, the records for the caller] */
+      const read = async (): Promise<[boolean, OutboxRecord | undefined, OutboxRecord[]]> => {
         await trim(tx);
         const seq = tx.objectStore('outbox').index('seq');
         if (!want) {
           const all = await seq.getAll(undefined, limit + (exclude ? exclude.size : 0));
-          return [all[0], all.filter((r) => !exclude?.has(r['id'])).slice(0, limit)];
+          return [true, all[0], all.filter((r) => !exclude?.has(r['id'])).slice(0, limit)];
         }
         // one destination's queue: walk oldest first past what it already has (another destination may be down)
         const out: OutboxRecord[] = [];
-        let cursor = await seq.openCursor();
+        const whole = want.from === undefined;
+        let cursor = await seq.openCursor(whole ? undefined : IDBKeyRange.lowerBound(want.from));
         const first = cursor?.value;
-        for (; cursor && out.length < limit; cursor = await cursor.continue()) if (!exclude?.has(cursor.value['id']) && want(cursor.value)) out.push(cursor.value);
-        return [first, out];
+        let skipped = true;
+        for (; cursor && out.length < limit; cursor = await cursor.continue()) {
+          const r = cursor.value;
+          if (skipped) want.from = r['seq'];
+          if (want(r)) (skipped = false), exclude?.has(r['id']) || out.push(r);
+        }
+        return [whole, first, out];
       };
-      const [[first, out]] = await Promise.all([read(), tx.done]);
+      const [[whole, first, out]] = await Promise.all([read(), tx.done]);
       // the oldest records were read: what this page knew of and is older than them was sent by another tab or dropped
-      for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
+      if (whole) for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
       for (const r of out) mirrorSet(r);
       return out;
     },

@@ -46,6 +46,16 @@ export interface OutboxCaps {
 
 export const DEFAULT_OUTBOX_CAPS: OutboxCaps = { maxAgeMs: 7 * 24 * 3600 * 1000, maxCount: 10_000, maxBytes: 5 * 1024 * 1024 };
 
+/**
+ * Which records belong to one destination's queue. The IndexedDB store sets `from` to the `seq` before which it found
+ * none the queue wants and starts the next scan there: a record leaves a queue for good (its `to` only shrinks), so a
+ * destination that is up never rescans the backlog of one that is down.
+ */
+export interface Want {
+  (record: OutboxRecord): boolean;
+  from?: number;
+}
+
 /** A durable (IndexedDB) or volatile (memory) store of events waiting for acknowledgement. */
 export interface Outbox {
   /** 'indexeddb' when durable, 'memory' after a fallback. */
@@ -56,7 +66,7 @@ export interface Outbox {
    * Oldest records first, at most `limit` of them, excluding ids in `exclude` and, with `want`, records it refuses
    * (one destination's queue). Applies the caps first.
    */
-  peek(limit: number, exclude?: ReadonlySet<string>, want?: (record: OutboxRecord) => boolean): Promise<OutboxRecord[]>;
+  peek(limit: number, exclude?: ReadonlySet<string>, want?: Want): Promise<OutboxRecord[]>;
   /** Deletes acknowledged or rejected records. */
   remove(ids: string[]): Promise<void>;
   /**

@@ -140,6 +140,24 @@ describe('several destinations', () => {
     await again.close(true);
   });
 
+  it('a destination that is up resumes its scan past the backlog of one that is down', async () => {
+    vi.useRealTimers();
+    const outbox = await openIdbOutbox({ dbName: dbName() });
+    await outbox.put(recs(30));
+    // a acknowledged r0…r19 earlier; b (down) still waits for them
+    await outbox.ack(ids(20), () => ['b']);
+    const want = Object.assign((r: OutboxRecord) => (r['to'] ? r['to'].includes('a') : true), {} as { from?: number });
+    expect((await outbox.peek(5, undefined, want)).map((r) => r['id'])).toEqual(ids(5, 20));
+    expect(want.from).toBe(21); // r20's seq: the next scan starts there, not at r0
+    await outbox.ack(ids(5, 20), () => ['b']);
+    expect((await outbox.peek(50, undefined, want)).map((r) => r['id'])).toEqual(ids(5, 25));
+    expect(want.from).toBe(26);
+    // b's queue still starts at the oldest; the page's pending() mirror keeps every record
+    expect((await outbox.peek(50, undefined, (r) => r['to']?.includes('b') ?? true)).map((r) => r['id'])).toEqual(ids(30));
+    expect(outbox.pending()).toHaveLength(30);
+    await outbox.close(true);
+  });
+
   it('records written before destinations existed (no `to`) go to every destination; caps still drop and count', async () => {
     vi.useRealTimers();
     const outbox = await openIdbOutbox({ dbName: dbName(), caps: { maxCount: 3 } });
