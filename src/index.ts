@@ -22,6 +22,12 @@ export function createTouchpoint(config: TouchpointConfig): Touchpoint {
       loadTexts: () => import('./consent/default-texts').then((m) => m.DEFAULT_TEXTS),
       loadInterop: () => import('./consent/interop'),
       loadHashing: () => import('./identity/hash'),
+      // one import() per format, so bundlers split each into its own chunk
+      loadFormat: (format) =>
+        format == 'segment' ? import('./transport/formats/segment')
+        : format == 'snowplow' ? import('./transport/formats/snowplow')
+        : format == 'posthog' ? import('./transport/formats/posthog')
+        : import('./transport/formats/custom'),
     }),
   );
 }
@@ -29,6 +35,7 @@ export function createTouchpoint(config: TouchpointConfig): Touchpoint {
 export { VERSION } from './core/tracker';
 export type { Touchpoint, CallOptions, TouchpointEventName } from './core/tracker';
 export type { TouchpointConfig, OutboxOptions } from './core/config';
+export type { DestinationConfig, FormatName, FormatRequest } from './transport/formats/types';
 export type { ConsentState, Category } from './consent/types';
 export type { TouchpointEvent, EventContext, Campaign, IdentityLink } from './schema/event';
 export type { ConsentRecord, ConsentMethod } from './schema/consent-record';

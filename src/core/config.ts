@@ -1,7 +1,9 @@
 /**
  * The developer-facing configuration of `init`/`createTouchpoint`: its type, defaults and a lean check that reports
- * unknown keys and bad values without zod (this runs in every page). Imports: util. Never touches storage.
+ * unknown keys and bad values without zod (this runs in every page). Imports: the destination check. Never touches storage.
  */
+import type { DestinationConfig } from '../transport/formats/types';
+import { destinationProblem } from './destinations';
 
 /** Outbox limits; what they drop is counted and reported on the wire. */
 export interface OutboxOptions {
@@ -43,13 +45,19 @@ export interface TouchpointConfig {
   nonce?: string;
   /** Domain for the first-party cookie mirror of the device id, e.g. `.example.com`, so subdomains share it. */
   cookieDomain?: string;
-  /** Where the lazy chunks (banner, web vitals) are served from; next to the script by default. */
+  /** Where the lazy chunks (banner, web vitals, formats) are served from; next to the script by default. */
   assetBaseUrl?: string;
+  /**
+   * Where events go, each with its own format and delivery state; one native destination at `collectorUrl` when
+   * omitted. Consent proof records always go to `collectorUrl`.
+   * @example [{ format: 'touchpoint' }, { format: 'segment', url: 'https://api.segment.io', writeKey: 'abc' }]
+   */
+  destinations?: DestinationConfig[];
 }
 
 const KNOWN_KEYS = [
   'writeKey', 'collectorUrl', 'debug', 'autoPageViews', 'webVitals', 'redactParams', 'batchSize', 'flushIntervalMs',
-  'outbox', 'consent', 'banner', 'locale', 'nonce', 'cookieDomain', 'assetBaseUrl',
+  'outbox', 'consent', 'banner', 'locale', 'nonce', 'cookieDomain', 'assetBaseUrl', 'destinations',
 ] as const;
 
 /** Checks a config; returns the problems (unknown keys are problems but not fatal) and whether it can run at all. */
@@ -70,5 +78,10 @@ export function checkConfig(config: unknown): { fatal: boolean; problems: string
   if (c.redactParams !== undefined && !(Array.isArray(c.redactParams) && c.redactParams.every((p) => typeof p === 'string'))) {
     problems.push('config.redactParams must be an array of strings; ignored');
   }
+  // a non-array reads as no entries: the default destination is used
+  ([] as unknown[]).concat(c.destinations ?? []).forEach((d, i) => {
+    const p = destinationProblem(d);
+    if (p) problems.push(`config.destinations[${i}] ${p}; left out`);
+  });
   return { fatal, problems };
 }

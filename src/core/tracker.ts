@@ -5,7 +5,7 @@
 import type { Campaign, EventContext, TouchpointEvent } from '../schema/event';
 import type { ConsentManager, ConsentState } from '../consent/types';
 import type { Outbox, OutboxRecord } from '../outbox/types';
-import type { Send } from '../transport/types';
+import type { Destination } from '../transport/types';
 import { OUTBOX_RECORD_VERSION } from '../outbox/types';
 import { checkConfig, type TouchpointConfig } from './config';
 import { createLog, type Log } from '../util/log';
@@ -77,8 +77,9 @@ export interface Touchpoint {
 export interface TrackerDeps {
   createConsent(log: Log, post: (record: unknown) => void): ConsentManager | { failed: string };
   openOutbox(log: Log): Promise<Outbox>;
-  createDelivery(outbox: Outbox, send: Send, emit: (name: string, detail: unknown) => void): Delivery;
-  createSend(config: TouchpointConfig): Send;
+  createDelivery(outbox: Outbox, destinations: Destination[], emit: (name: string, detail: unknown) => void): Delivery;
+  /** The destinations of the config: one native one from collectorUrl/writeKey unless `destinations` says otherwise. */
+  createDestinations(config: TouchpointConfig): Destination[];
   postConsent(config: TouchpointConfig, record: unknown): void;
   loadAddon?(name: 'vitals'): Promise<{ startVitals(report: (name: string, properties: Record<string, unknown>) => void): void } | undefined>;
   /** Loads the identity-link hashing chunk, needed only by `identify(…, { identities })`. */
@@ -283,7 +284,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       async (o) => {
         await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
         outbox = o;
-        delivery = deps.createDelivery(o, deps.createSend(config), (name, detail) => {
+        delivery = deps.createDelivery(o, deps.createDestinations(config), (name, detail) => {
           if (name === 'error') log.warn(String(detail));
           emitter.emit(name, detail);
         });

@@ -8,7 +8,9 @@ import { createConsentManager } from '../consent/manager';
 import { openOutbox } from '../outbox/open-outbox';
 import { createFlusher } from '../outbox/flusher';
 import { createTabLock } from '../outbox/tab-lock';
-import { createHttpSend, postConsentRecord } from '../transport/http';
+import { postConsentRecord } from '../transport/http';
+import { resolveDestinations } from './destinations';
+import type { FormatModule, FormatName } from '../transport/formats/types';
 import { VERSION } from './tracker';
 
 /** How each entry loads the lazy chunks. */
@@ -20,6 +22,8 @@ export interface Loaders {
   /** Consent-aware embeds and the TCF/GPP readers, loaded only when the page has embeds or the config a CMP. */
   loadInterop(): Promise<import('../consent/manager').InteropModule>;
   loadHashing(): Promise<{ hashIdentities: typeof import('../identity/hash').hashIdentities }>;
+  /** Loads a wire-format chunk; called only for formats a destination names. */
+  loadFormat(format: FormatName): Promise<FormatModule>;
 }
 
 /** Builds the production dependencies for `createTracker`. */
@@ -50,9 +54,9 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
       if (fallbackReason) log.warn(`IndexedDB unavailable (${fallbackReason}): events are kept in memory for this page only`);
       return outbox;
     },
-    createDelivery: (outbox, send, emit) =>
-      createFlusher({ outbox, send, lock: createTabLock('touchpoint-flush', { store: outbox }), emit, batchSize: config.batchSize, flushIntervalMs: config.flushIntervalMs }),
-    createSend: (c) => createHttpSend({ collectorUrl: c.collectorUrl, writeKey: c.writeKey }),
+    createDelivery: (outbox, destinations, emit) =>
+      createFlusher({ outbox, destinations, lock: createTabLock('touchpoint-flush', { store: outbox }), emit, batchSize: config.batchSize, flushIntervalMs: config.flushIntervalMs }),
+    createDestinations: (c) => resolveDestinations(c, loaders.loadFormat, VERSION),
     postConsent: (c, record) => void postConsentRecord(c.collectorUrl, c.writeKey, record),
     loadAddon: () => loaders.loadVitals(),
     loadHashing: () => loaders.loadHashing(),

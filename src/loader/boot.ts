@@ -77,6 +77,7 @@ function boot() {
       loadTexts: () => load('touchpoint-banner.mjs').then((m) => m.DEFAULT_TEXTS),
       loadInterop: () => load('touchpoint-interop.mjs'),
       loadHashing: () => load('touchpoint-identity.mjs'),
+      loadFormat: (format) => load(`touchpoint-${format}.mjs`),
     }));
     before.splice(0).forEach(([p, a, t]) => invoke(instance!, p, a, t));
   };

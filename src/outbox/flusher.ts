@@ -1,9 +1,10 @@
 /**
- * Moves outbox records to the collector: batching, one flusher among tabs, backoff with jitter, bisecting bad
- * batches and page-hide delivery within the keepalive budget. Imports: types. Never stores events itself.
+ * Moves outbox records to one or several destinations: batching, one flusher among tabs, per-destination queues and
+ * backoff with jitter (one destination down never holds up another), bisecting bad batches and page-hide delivery
+ * within the keepalive budget. Imports: types. Never stores events itself.
  */
-import type { Send, SendResult } from '../transport/types';
-import type { Outbox, OutboxRecord } from './types';
+import type { Destination, Send, SendResult } from '../transport/types';
+import type { Outbox, OutboxRecord, Want } from './types';
 import type { TabLock } from './tab-lock';
 
 /** Keepalive bodies of one page share 64 KiB (Fetch spec); keep room for the batch wrapper and headers. */
@@ -22,6 +23,8 @@ export interface FlushDetail {
   status?: number;
   error?: string;
   retryInMs?: number;
+  /** The destination, when there are several. */
+  destination?: string;
 }
 
 // a type alias (not an interface) so it is assignable to core's Record<string, unknown>
@@ -32,11 +35,15 @@ export type FlusherStatus = {
   lastError?: string;
   /** Time to the next retry, 0 when none is pending, null while waiting for the `online` event. */
   retryInMs: number | null;
+  /** Per destination, when there are several. */
+  destinations?: Record<string, { lastError?: string; retryInMs: number }>;
 };
 
 export interface FlusherDeps {
   outbox: Outbox;
-  send: Send;
+  /** Where the events go; `send` alone is one destination named 'touchpoint'. */
+  destinations?: Destination[];
+  send?: Send;
   lock: TabLock;
   emit?: (name: FlushEventName, detail: FlushDetail) => void;
   now?: () => number;
@@ -81,7 +88,7 @@ export interface Flusher {
  * @example const flusher = createFlusher({ outbox, send, lock: createTabLock('touchpoint-flush', { store: outbox }) }); flusher.start();
  */
 export function createFlusher(deps: FlusherDeps): Flusher {
-  const { outbox, send, lock } = deps;
+  const { outbox, lock } = deps;
   const emit: NonNullable<FlusherDeps['emit']> = (name, detail) => {
     try {
       deps.emit?.(name, detail);
@@ -99,108 +106,131 @@ export function createFlusher(deps: FlusherDeps): Flusher {
   const baseMs = deps.retryBaseMs || 1000;
   const maxMs = deps.retryMaxMs || 300_000;
 
+  const list = deps.destinations?.length ? deps.destinations : [{ name: 'touchpoint', send: deps.send! }];
+  const names = new Set(list.map((d) => d.name));
+  const takes = (d: Destination, r: OutboxRecord) => !d.categories || d.categories.includes(r['category']);
+  const several = list.length > 1;
+  const lanes: Lane[] = list.map((d, i) => ({
+    d,
+    primary: !i,
+    attempt: 0,
+    retryAt: 0,
+    beaconed: new Set(),
+    // one destination taking everything keeps the plain path: read the oldest, delete what was acknowledged
+    want: several ? (r) => (r['to'] ? r['to'].includes(d.name) : takes(d, r)) : d.categories && ((r) => takes(d, r)),
+    remaining: several
+      ? (r) => (r['to'] || list.filter((o) => takes(o, r)).map((o) => o.name)).filter((n) => n != d.name && names.has(n))
+      : undefined,
+  }));
+
   let stopped = true;
   let offline = false;
-  let attempt = 0;
-  let retryAt = 0;
   let timer: unknown;
   let timerAt = 0;
   let running: Promise<void> | undefined;
   let again = false;
   let fresh = 0; // records notified since a flush last saw the outbox empty
-  let lastError: string | undefined;
-  const beaconed = new Set<string>();
 
   const cancel = () => {
     if (timer) (deps.clearTimeout || clearTimeout)(timer as never);
     timer = undefined;
   };
-  /** Flushes in `ms`, but never before the backoff ends and never earlier than an armed timer. */
-  const arm = (ms: number) => {
-    const at = Math.max(now() + ms, retryAt);
+  /** Flushes at `at`, unless a timer is armed earlier. */
+  const wake = (at: number) => {
     if (stopped || offline || (timer && timerAt <= at)) return;
     cancel();
     timerAt = at;
     timer = (deps.setTimeout || setTimeout)(() => {
       timer = undefined;
       void flush();
-    }, at - now());
+    }, Math.max(0, at - now()));
   };
+  /** Flushes in `ms`, but never before the earliest destination's backoff ends. */
+  const arm = (ms: number) => wake(Math.max(now() + ms, Math.min(...lanes.map((l) => l.retryAt))));
+  const ready = (l: Lane) => now() >= l.retryAt;
 
-  const ids = (list: readonly OutboxRecord[]) => list.map((r) => r['id']);
+  const ids = (records: readonly OutboxRecord[]) => records.map((r) => r['id']);
+  const tag = (l: Lane, detail: FlushDetail): FlushDetail => (several ? { ...detail, destination: l.d.name } : detail);
 
   const onOnline = () => {
     offline = false;
-    attempt = retryAt = 0;
+    for (const l of lanes) l.attempt = l.retryAt = 0;
     void flush();
   };
 
-  function backoff(res: SendResult, count: number): void {
-    lastError = res.error || 'HTTP ' + res.status;
+  function backoff(l: Lane, res: SendResult, count: number): void {
+    l.lastError = res.error || 'HTTP ' + res.status;
     if (!res.status && !isOnline()) {
       // offline: retrying would only burn attempts; the online event resumes
       offline = true;
       cancel();
       return;
     }
-    const wait = Math.max(random() * Math.min(maxMs, baseMs * 2 ** attempt++), res.retryAfterMs || 0);
-    retryAt = now() + wait;
-    arm(0);
-    emit('retrying', { count, status: res.status, error: lastError, retryInMs: wait });
+    const wait = Math.max(random() * Math.min(maxMs, baseMs * 2 ** l.attempt++), res.retryAfterMs || 0);
+    wake((l.retryAt = now() + wait));
+    emit('retrying', tag(l, { count, status: res.status, error: l.lastError, retryInMs: wait }));
   }
 
-  /** Acknowledges a delivered batch: everything leaves the outbox, the collector's rejections as drops. */
-  async function settle(batch: readonly OutboxRecord[], res: SendResult): Promise<void> {
-    await outbox.remove(ids(batch));
+  /** Acknowledges a delivered batch for one destination: the collector's rejections count as drops. */
+  async function settle(l: Lane, batch: readonly OutboxRecord[], res: SendResult): Promise<void> {
+    await (l.remaining ? outbox.ack(ids(batch), l.remaining) : outbox.remove(ids(batch)));
     const bad = new Set(res.rejected);
     const ok = batch.filter((r) => !bad.has(r['id']));
     const rejected = batch.filter((r) => bad.has(r['id']));
-    for (const r of batch) beaconed.delete(r['id']);
-    if (ok.length) emit('delivered', { count: ok.length, ids: ids(ok) });
-    if (rejected.length) emit('dropped', { count: rejected.length, ids: ids(rejected), reason: 'rejected', status: res.status });
+    for (const r of batch) l.beaconed.delete(r['id']);
+    if (ok.length) emit('delivered', tag(l, { count: ok.length, ids: ids(ok) }));
+    if (rejected.length) emit('dropped', tag(l, { count: rejected.length, ids: ids(rejected), reason: 'rejected', status: res.status }));
   }
 
   /** Sends one batch; a 'drop' answer bisects it so only truly bad events are lost. False means stop and wait. */
-  async function deliver(batch: OutboxRecord[], dropped: number): Promise<boolean> {
+  async function deliver(l: Lane, batch: OutboxRecord[], dropped: number): Promise<boolean> {
     let res: SendResult;
     try {
-      res = await send(batch.map((r) => r['event']), dropped ? { dropped } : undefined);
+      res = await l.d.send(batch.map((r) => r['event']), dropped ? { dropped } : undefined);
     } catch (e) {
       res = { outcome: 'retry', status: 0, error: String(e) };
     }
     if (res.outcome == 'sent') {
-      attempt = 0;
-      lastError = undefined;
-      await settle(batch, res);
+      l.attempt = 0;
+      l.lastError = undefined;
+      await settle(l, batch, res);
       if (dropped) emit('dropped', { count: dropped, reason: 'caps' });
       return true;
     }
     if (dropped) await outbox.restoreDropped(dropped);
-    if (res.outcome == 'retry') return backoff(res, batch.length), false;
+    if (res.outcome == 'retry') return backoff(l, res, batch.length), false;
     if (batch.length == 1) {
-      await outbox.remove(ids(batch));
-      emit('dropped', { count: 1, ids: ids(batch), reason: 'invalid', status: res.status, error: res.error });
+      // this destination will never take it; the others still get it
+      await (l.remaining ? outbox.ack(ids(batch), l.remaining) : outbox.remove(ids(batch)));
+      emit('dropped', tag(l, { count: 1, ids: ids(batch), reason: 'invalid', status: res.status, error: res.error }));
       return true;
     }
     const half = batch.length >> 1;
-    return (await deliver(batch.slice(0, half), 0)) && deliver(batch.slice(half), 0);
+    return (await deliver(l, batch.slice(0, half), 0)) && deliver(l, batch.slice(half), 0);
   }
 
-  /** Drains the outbox oldest first while holding the tab lock. */
-  async function drain(): Promise<void> {
-    for (let seen = fresh; !stopped && !offline && now() >= retryAt; seen = fresh) {
-      const list = await outbox.peek(batchSize);
-      if (!list.length) {
-        fresh -= seen;
-        return;
-      }
+  /** Drains one destination's queue oldest first; true when it found the queue empty. */
+  async function drainLane(l: Lane): Promise<boolean> {
+    while (!stopped && !offline && ready(l)) {
+      const batch = await outbox.peek(batchSize, undefined, l.want);
+      if (!batch.length) return true;
       let n = 0;
       let bytes = 0;
-      while (n < list.length && ((bytes += list[n]['bytes']) <= maxBatchBytes || !n)) n++;
-      if (!(await deliver(list.slice(0, n), await outbox.takeDropped()))) return;
+      while (n < batch.length && ((bytes += batch[n]['bytes']) <= maxBatchBytes || !n)) n++;
+      // the cap-dropped count rides on the first destination's wire format
+      if (!(await deliver(l, batch.slice(0, n), l.primary ? await outbox.takeDropped() : 0))) return false;
     }
-    // still backing off (a repeated flush cancelled the timer): wake up when the wait ends
-    arm(0);
+    return false;
+  }
+
+  /** Drains every destination at once while holding the tab lock; a slow or failing one never holds up the others. */
+  async function drain(): Promise<void> {
+    const seen = fresh;
+    const empty = await Promise.all(lanes.map(drainLane));
+    if (empty.every(Boolean)) fresh -= seen;
+    // destinations still backing off (a repeated flush cancelled the timer): wake up when the first wait ends
+    const waits = lanes.filter((l) => !ready(l)).map((l) => l.retryAt);
+    if (waits.length) wake(Math.min(...waits));
   }
 
   function flush(): Promise<void> {
@@ -221,7 +251,7 @@ export function createFlusher(deps: FlusherDeps): Flusher {
           // another tab is flushing; it may send our records too, but check back while we still have some
           if (!(await lock.run(drain)) && fresh > 0) arm(delayMs);
         } catch (e) {
-          backoff({ outcome: 'retry', status: -1, error: String(e) }, 0);
+          backoff(lanes[0], { outcome: 'retry', status: -1, error: String(e) }, 0);
         }
       } while (again);
     };
@@ -229,34 +259,51 @@ export function createFlusher(deps: FlusherDeps): Flusher {
   }
 
   /** Fire and forget; a confirmed 2xx (keepalive fetch answered) acknowledges, a beacon (status 0) does not. */
-  function unloadSend(chunk: OutboxRecord[]): void {
-    if (!chunk.length) return;
-    for (const r of chunk) beaconed.add(r['id']);
-    send(chunk.map((r) => r['event']), { unload: true })
-      .then((res) => (res.outcome == 'sent' && res.status >= 200 && res.status < 300 ? settle(chunk, res) : undefined))
+  function unloadSend(l: Lane, chunk: OutboxRecord[]): void {
+    for (const r of chunk) l.beaconed.add(r['id']);
+    l.d.send(chunk.map((r) => r['event']), { unload: true })
+      .then((res) => (res.outcome == 'sent' && res.status >= 200 && res.status < 300 ? settle(l, chunk, res) : undefined))
       .catch(() => {});
   }
 
   return {
     notify(records) {
-      fresh += records.length;
-      if (!offline && now() >= retryAt && outbox.pending().length >= batchSize) void flush();
+      // an event of a category no destination receives has nowhere to go: it must not wait for the age cap
+      const stray = records.filter((r) => !list.some((d) => takes(d, r)));
+      if (stray.length) void outbox.remove(ids(stray));
+      fresh += records.length - stray.length;
+      if (!offline && lanes.some(ready) && outbox.pending().length >= batchSize) void flush();
       else arm(delayMs);
     },
     flush,
     pageHide() {
       if (!isOnline()) return;
       let total = 0;
-      let chunk: OutboxRecord[] = [];
-      for (const r of outbox.pending()) {
-        const size = r['bytes'] + EVENT_OVERHEAD_BYTES;
-        // skip what does not fit but keep trying smaller ones; what is not sent now goes on the next load
-        if (beaconed.has(r['id']) || total + size > UNLOAD_BUDGET_BYTES) continue;
-        total += size;
-        chunk.push(r);
-        if (chunk.length == batchSize) unloadSend(chunk), (chunk = []);
+      const measure = (l: Lane, chunk: OutboxRecord[]) =>
+        l.d.measure ? l.d.measure(chunk.map((r) => r['event'])) : chunk.reduce((n, r) => n + r['bytes'] + EVENT_OVERHEAD_BYTES, 0);
+      /** Sends the chunk if its real body fits what is left of the budget, else its halves. */
+      const fit = (l: Lane, chunk: OutboxRecord[]): void => {
+        if (!chunk.length) return;
+        const size = measure(l, chunk);
+        if (size == Infinity) return;
+        if (total + size <= UNLOAD_BUDGET_BYTES) return (total += size), unloadSend(l, chunk);
+        if (chunk.length > 1) fit(l, chunk.slice(0, chunk.length >> 1)), fit(l, chunk.slice(chunk.length >> 1));
+      };
+      const pending = outbox.pending();
+      // the first destination gets the budget first; what is not sent now goes on the next load
+      for (const l of lanes) {
+        let chunk: OutboxRecord[] = [];
+        let guess = total;
+        for (const r of pending) {
+          const size = r['bytes'] + EVENT_OVERHEAD_BYTES;
+          // skip what does not fit but keep trying smaller ones
+          if (l.beaconed.has(r['id']) || (l.want && !l.want(r)) || guess + size > UNLOAD_BUDGET_BYTES) continue;
+          guess += size;
+          chunk.push(r);
+          if (chunk.length == batchSize) fit(l, chunk), (chunk = []);
+        }
+        fit(l, chunk);
       }
-      unloadSend(chunk);
     },
     start() {
       if (!stopped) return;
@@ -269,11 +316,32 @@ export function createFlusher(deps: FlusherDeps): Flusher {
       cancel();
       target?.removeEventListener?.('online', onOnline);
     },
-    status: () => ({
-      size: outbox.pending().length,
-      kind: outbox.kind,
-      lastError,
-      retryInMs: offline ? null : Math.max(0, retryAt - now()),
-    }),
+    status() {
+      const wait = (l: Lane) => Math.max(0, l.retryAt - now());
+      const failing = lanes.find((l) => l.lastError) || lanes[0];
+      return {
+        size: outbox.pending().length,
+        kind: outbox.kind,
+        lastError: failing.lastError,
+        retryInMs: offline ? null : wait(failing),
+        ...(several && { destinations: Object.fromEntries(lanes.map((l) => [l.d.name, { lastError: l.lastError, retryInMs: wait(l) }])) }),
+      };
+    },
   };
+}
+
+/** One destination's queue state inside the flusher. */
+interface Lane {
+  d: Destination;
+  /** The first destination carries the cap-dropped count. */
+  primary: boolean;
+  attempt: number;
+  retryAt: number;
+  lastError?: string;
+  /** Sent on page hide and not yet acknowledged. */
+  beaconed: Set<string>;
+  /** Which records are in this destination's queue (and where its scan resumes); all when undefined. */
+  want?: Want;
+  /** Destinations still waiting once this one acknowledged; undefined deletes at once (the only destination). */
+  remaining?: (r: OutboxRecord) => string[];
 }

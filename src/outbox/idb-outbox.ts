@@ -125,18 +125,33 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
       };
       await Promise.all([writeAll(), tx.done]);
     },
-    async peek(limit, exclude) {
+    async peek(limit, exclude, want) {
       const known = [...mirror.values()];
       const tx = write();
-      const read = async () => {
+      /** [whether the scan started at the oldest record, that record, the records for the caller] */
+      const read = async (): Promise<[boolean, OutboxRecord | undefined, OutboxRecord[]]> => {
         await trim(tx);
-        return tx.objectStore('outbox').index('seq').getAll(undefined, limit + (exclude ? exclude.size : 0));
+        const seq = tx.objectStore('outbox').index('seq');
+        if (!want) {
+          const all = await seq.getAll(undefined, limit + (exclude ? exclude.size : 0));
+          return [true, all[0], all.filter((r) => !exclude?.has(r['id'])).slice(0, limit)];
+        }
+        // one destination's queue: walk oldest first past what it already has (another destination may be down)
+        const out: OutboxRecord[] = [];
+        const whole = want.from === undefined;
+        let cursor = await seq.openCursor(whole ? undefined : IDBKeyRange.lowerBound(want.from));
+        const first = cursor?.value;
+        let skipped = true;
+        for (; cursor && out.length < limit; cursor = await cursor.continue()) {
+          const r = cursor.value;
+          if (skipped) want.from = r['seq'];
+          if (want(r)) (skipped = false), exclude?.has(r['id']) || out.push(r);
+        }
+        return [whole, first, out];
       };
-      const [oldest] = await Promise.all([read(), tx.done]);
+      const [[whole, first, out]] = await Promise.all([read(), tx.done]);
       // the oldest records were read: what this page knew of and is older than them was sent by another tab or dropped
-      const first = oldest[0];
-      for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
-      const out = oldest.filter((r) => !exclude?.has(r['id'])).slice(0, limit);
+      if (whole) for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
       for (const r of out) mirrorSet(r);
       return out;
     },
@@ -149,6 +164,29 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
         await addBytes(tx, -freed);
       };
       await Promise.all([del(), tx.done]);
+    },
+    async ack(ids, remaining) {
+      const tx = write();
+      const store = tx.objectStore('outbox');
+      const update = async () => {
+        const list = await Promise.all(ids.map((id) => store.get(id)));
+        let freed = 0;
+        const ops: Promise<unknown>[] = [];
+        list.forEach((r, i) => {
+          const to = r && remaining(r);
+          if (!to?.length) {
+            mirrorDelete(ids[i]);
+            if (r) (freed += r['bytes']), ops.push(store.delete(ids[i]));
+            return;
+          }
+          const next = { ...r!, 'to': to };
+          if (mirror.has(ids[i])) mirrorSet(next);
+          ops.push(store.put(next));
+        });
+        await Promise.all(ops);
+        await addBytes(tx, -freed);
+      };
+      await Promise.all([update(), tx.done]);
     },
     pending: () => (sorted ||= [...mirror.values()].sort(bySeq)).slice(),
     async clear(categories) {

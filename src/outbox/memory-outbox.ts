@@ -28,11 +28,19 @@ export function createMemoryOutbox(caps?: Partial<OutboxCaps>, now: () => number
       for (const r of list) records.set(r['id'], r);
       trim();
     },
-    async peek(limit, exclude) {
-      return trim().filter((r) => !exclude?.has(r['id'])).slice(0, limit);
+    async peek(limit, exclude, want) {
+      return trim().filter((r) => !exclude?.has(r['id']) && (!want || want(r))).slice(0, limit);
     },
     async remove(ids) {
       for (const id of ids) records.delete(id);
+    },
+    async ack(ids, remaining) {
+      for (const id of ids) {
+        const r = records.get(id);
+        const to = r && remaining(r);
+        if (to?.length) records.set(id, { ...r!, 'to': to });
+        else records.delete(id);
+      }
     },
     pending: sorted,
     async clear(categories) {

@@ -34,8 +34,9 @@ export function createResilientOutbox(primary: Outbox, fallback: () => Outbox, o
       return cur.kind;
     },
     put: (records) => run((o) => o.put(records)),
-    peek: (limit, exclude) => run((o) => o.peek(limit, exclude)),
+    peek: (limit, exclude, want) => run((o) => o.peek(limit, exclude, want)),
     remove: (ids) => run((o) => o.remove(ids)),
+    ack: (ids, remaining) => run((o) => o.ack(ids, remaining)),
     pending: () => cur.pending(),
     clear: (categories) => run((o) => o.clear(categories)),
     count: () => run((o) => o.count()),

@@ -1,25 +1,12 @@
 /**
- * Sends a batch of events to the collector over HTTP and classifies the answer as sent | retry | drop.
- * Normal sends use fetch with JSON and the write key as HTTP Basic auth; page-hide sends use keepalive fetch (or
- * sendBeacon) with a text/plain body so no CORS preflight can be lost. Imports: schema types, util. Never stores.
+ * HTTP answers classified as sent | retry | drop (shared by every destination, see destination.ts), and the consent
+ * proof post. Imports: transport types, the native format's URL helper. Never stores.
  */
-import type { TouchpointEvent } from '../schema/event';
-import type { Send, SendResult } from './types';
+import type { SendResult } from './types';
+import { endpoint } from './formats/touchpoint';
 
 /** Keepalive requests of one page share this budget (Fetch spec), so page-hide sends are split to fit. */
 export const KEEPALIVE_BUDGET_BYTES = 64 * 1024;
-
-export interface HttpSendOptions {
-  /** Base URL of the collector, e.g. `https://collect.example.com`; batches go to `${collectorUrl}/v1/batch`. */
-  collectorUrl: string;
-  writeKey: string;
-  now?: () => number;
-  fetch?: typeof fetch;
-  sendBeacon?: (url: string, body: BodyInit) => boolean;
-}
-
-/** `${collectorUrl}${path}`, whether or not the configured URL ends in a slash. */
-const endpoint = (collectorUrl: string, path: string) => collectorUrl.replace(/\/+$/, '') + path;
 
 /** Parses Retry-After (seconds or an HTTP date) into ms. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
@@ -31,64 +18,15 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 }
 
 /**
- * Classifies a collector answer: 2xx sent (with per-event rejections), 408/429/5xx retry, 400/413/422 drop
- * (the batch is bad: only what the collector lists, or the flusher bisects), anything else retry (config errors such
- * as a wrong key or URL are fixable; the outbox's caps bound how long events wait).
+ * Classifies a collector answer: 2xx sent, 408/429/5xx retry, 400/413/422 drop (the batch is bad: only what the
+ * collector lists as rejected, or the flusher bisects), anything else retry (config errors such as a wrong key or URL
+ * are fixable; the outbox's caps bound how long events wait). The format reads per-event rejections from the body.
+ * @example classifyResponse(429, 30_000) // { outcome: 'retry', status: 429, retryAfterMs: 30000, error: 'HTTP 429' }
  */
-export function classifyResponse(status: number, body: unknown, retryAfterMs?: number): SendResult {
-  const rejected = Array.isArray((body as { rejected?: unknown })?.rejected)
-    ? ((body as { rejected: { messageId?: unknown }[] }).rejected.map((r) => r && r.messageId).filter((id) => typeof id === 'string') as string[])
-    : undefined;
-  if (status >= 200 && status < 300) return { outcome: 'sent', status, rejected };
+export function classifyResponse(status: number, retryAfterMs?: number): SendResult {
+  if (status >= 200 && status < 300) return { outcome: 'sent', status };
   const error = `HTTP ${status}`;
-  if (status === 408 || status === 429 || status >= 500) return { outcome: 'retry', status, retryAfterMs, error };
-  if (status === 400 || status === 413 || status === 422) return { outcome: 'drop', status, rejected, error };
-  return { outcome: 'retry', status, retryAfterMs, error };
-}
-
-/** Creates the native transport. */
-export function createHttpSend(options: HttpSendOptions): Send {
-  const now = options.now ?? Date.now;
-  const url = endpoint(options.collectorUrl, '/v1/batch');
-  const auth = 'Basic ' + btoa(options.writeKey + ':');
-  return async (events: TouchpointEvent[], opts = {}) => {
-    const sentAt = new Date(now()).toISOString();
-    const batch = events.map((e) => ({ ...e, sentAt }));
-    if (opts.dropped && batch[0]) batch[0] = { ...batch[0], context: { ...batch[0].context, outbox: { dropped: opts.dropped } } };
-    const doFetch = options.fetch ?? globalThis.fetch;
-    if (opts.unload) {
-      // text/plain with the key in the body is a simple request: no preflight that a closing page could lose
-      const body = JSON.stringify({ batch, sentAt, writeKey: options.writeKey });
-      try {
-        const res = await doFetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain' } });
-        return classifyResponse(res.status, await readJson(res));
-      } catch {
-        const beacon = options.sendBeacon ?? (typeof navigator !== 'undefined' && navigator.sendBeacon ? navigator.sendBeacon.bind(navigator) : undefined);
-        const queued = beacon ? beacon(url, body) : false;
-        // a beacon gives no answer: keep the records, the next page load resends and the collector dedups
-        return { outcome: 'retry', status: 0, error: queued ? 'beacon queued' : 'unload send failed' };
-      }
-    }
-    try {
-      const res = await doFetch(url, {
-        method: 'POST',
-        body: JSON.stringify({ batch, sentAt }),
-        credentials: 'omit',
-        headers: { 'Content-Type': 'application/json', Authorization: auth },
-      });
-      return classifyResponse(res.status, await readJson(res), parseRetryAfter(res.headers.get('Retry-After'), now()));
-    } catch (e) {
-      return { outcome: 'retry', status: 0, error: 'network error: ' + String((e as Error)?.message ?? e) };
-    }
-  };
-}
-
-async function readJson(res: Response): Promise<unknown> {
-  try {
-    return await res.json();
-  } catch {
-    return undefined;
-  }
+  return status == 400 || status == 413 || status == 422 ? { outcome: 'drop', status, error } : { outcome: 'retry', status, retryAfterMs, error };
 }
 
 /** Posts a consent proof record to `${collectorUrl}/v1/consent`: no cookies, no tracking id, survives a page change. */

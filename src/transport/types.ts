@@ -20,3 +20,14 @@ export interface SendResult {
 
 /** Sends one batch. `unload` means the page is hiding: use keepalive/beacon and do not wait for an answer. */
 export type Send = (events: TouchpointEvent[], options?: { unload?: boolean; dropped?: number }) => Promise<SendResult>;
+
+/** A delivery destination as the flusher drives it: its name, the categories it receives and its transport. */
+export interface Destination {
+  /** Stable name; outbox records remember by it which destinations still wait for them. */
+  name: string;
+  /** Consent categories this destination receives; every category when undefined. */
+  categories?: string[];
+  send: Send;
+  /** Bytes of the body `send(events, { unload: true })` would post, or Infinity when it cannot send on page hide now. */
+  measure?(events: TouchpointEvent[]): number;
+}

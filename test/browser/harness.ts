@@ -8,6 +8,7 @@ import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
@@ -18,6 +19,8 @@ export interface Received {
   path: string;
   method: string;
   contentType: string;
+  /** Content-Encoding as sent (the body is already decoded). */
+  encoding?: string;
   body: unknown;
   time: number;
 }
@@ -62,7 +65,7 @@ export async function startServer(): Promise<TestServer> {
 
   const cors = (res: ServerResponse, req: IncomingMessage) => {
     res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
-    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Write-Key');
+    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Content-Encoding, Authorization, X-Write-Key');
     res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
     res.setHeader('Access-Control-Max-Age', '600');
   };
@@ -81,11 +84,12 @@ export async function startServer(): Promise<TestServer> {
       req.on('end', () => {
         let body: any;
         try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          const raw = Buffer.concat(chunks);
+          body = JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'));
         } catch {
           body = undefined;
         }
-        received.push({ path, method: 'POST', contentType: String(req.headers['content-type'] ?? ''), body, time: Date.now() });
+        received.push({ path, method: 'POST', contentType: String(req.headers['content-type'] ?? ''), encoding: req.headers['content-encoding'], body, time: Date.now() });
         const b = behaviour?.({ path, n: n++, body });
         if (b === 'drop') {
           req.socket.destroy();

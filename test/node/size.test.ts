@@ -38,6 +38,9 @@ describe('size budgets', () => {
     expect(existsSync('dist/touchpoint-banner.mjs')).toBe(true);
     expect(gz('dist/touchpoint-banner.mjs')).toBeLessThanOrEqual(8 * KB);
   });
+  it('each wire-format chunk (segment, snowplow, posthog, custom) is at most 2 KB gzip', () => {
+    for (const f of ['segment', 'snowplow', 'posthog', 'custom']) expect(gz(`dist/touchpoint-${f}.mjs`), f).toBeLessThanOrEqual(2 * KB);
+  });
   it('dist/sri.json carries a sha384 hash for every shipped script', () => {
     const sri = JSON.parse(readFileSync('dist/sri.json', 'utf8')) as Record<string, string>;
     for (const f of ['touchpoint.js', 'snippet.min.js', 'touchpoint.mjs', 'touchpoint-vitals.mjs']) expect(sri[f]).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
