@@ -99,6 +99,17 @@ function send(res, status, body, headers = {}, head = false) {
 }
 
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+/** The SDK's e-mail normalisation (src/identity/hash.ts), so a hash from the till matches the one from the login. */
+function normaliseEmail(v) {
+  const s = String(v).trim().toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(s)) return undefined;
+  let [local, domain] = s.split('@');
+  if (domain === 'gmail.com' || domain === 'googlemail.com') {
+    local = local.replace(/\+.*/, '').replace(/\./g, '');
+    domain = 'gmail.com';
+  }
+  return local ? `${local}@${domain}` : undefined;
+}
 const text = (v, max = 120) => (typeof v === 'string' ? v.trim().slice(0, max) : '');
 
 /**
@@ -111,8 +122,9 @@ export function buildStaffEvent(input) {
   const identities = [];
   const loyaltyId = text(input.loyaltyId, 64);
   const customerId = text(input.customerId, 64);
-  const email = text(input.email, 254).toLowerCase();
-  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return { error: 'email is not an e-mail address' };
+  const rawEmail = text(input.email, 254);
+  const email = rawEmail && normaliseEmail(rawEmail);
+  if (rawEmail && !email) return { error: 'email is not an e-mail address' };
   if (loyaltyId) identities.push({ type: 'loyalty_id', value: loyaltyId, hashed: false });
   if (customerId) identities.push({ type: 'customer_id', value: customerId, hashed: false });
   if (email) identities.push({ type: 'email', value: sha256(email), hashed: true });
