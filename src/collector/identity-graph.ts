@@ -181,8 +181,8 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
 
   // existing identities and the root of their profile
   const found = await tx.query<{ type: string; value: string; profile_id: string; root_id: string }>(
-    `SELECT i.type, i.value, i.profile_id, p.root_id FROM identities i JOIN profiles p ON p.profile_id = i.profile_id
-     WHERE (i.type, i.value) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    `SELECT i.type, i.value, i.profile_id, p.root_id FROM unnest($1::text[], $2::text[]) AS x(t, v)
+     JOIN identities i ON i.type = x.t AND i.value = x.v JOIN profiles p ON p.profile_id = i.profile_id`,
     [types, values],
   );
   const owner = new Map<string, string>(); // identity → the profile it is attached to
@@ -325,14 +325,20 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
       [newIds.type, newIds.value, newIds.hashed, newIds.profile, newIds.message, newIds.at],
     );
   }
-  for (const m of resolution.merges) {
-    if (m.status === 'merged') {
-      await tx.query(`UPDATE profiles SET merged_into = $2 WHERE profile_id = $1`, [m.absorbedProfileId, m.survivingProfileId]);
-      await tx.query(`UPDATE profiles SET root_id = $2 WHERE root_id = $1`, [m.absorbedProfileId, m.survivingProfileId]);
-    }
+  const merged = resolution.merges.filter((m) => m.status === 'merged');
+  if (merged.length) {
+    const absorbed = merged.map((m) => m.absorbedProfileId);
+    await tx.query(`UPDATE profiles SET merged_into = x.s FROM unnest($1::text[], $2::text[]) AS x(a, s) WHERE profile_id = x.a`, [absorbed, merged.map((m) => m.survivingProfileId)]);
+    // each absorbed profile was a root until this batch: its whole tree moves to the final root in one statement
+    await tx.query(`UPDATE profiles SET root_id = x.r FROM unnest($1::text[], $2::text[]) AS x(a, r) WHERE root_id = x.a`, [absorbed, absorbed.map(find)]);
+  }
+  if (resolution.merges.length) {
+    const m = resolution.merges;
+    // WITH ORDINALITY keeps the log in decision order
     await tx.query(
-      `INSERT INTO profile_merges (status, surviving_profile_id, absorbed_profile_id, reason, message_id) VALUES ($1, $2, $3, $4, $5)`,
-      [m.status, m.survivingProfileId, m.absorbedProfileId, m.reason, m.messageId],
+      `INSERT INTO profile_merges (status, surviving_profile_id, absorbed_profile_id, reason, message_id)
+       SELECT st, s, a, r, mid FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(st, s, a, r, mid, i) ORDER BY i`,
+      [m.map((x) => x.status), m.map((x) => x.survivingProfileId), m.map((x) => x.absorbedProfileId), m.map((x) => x.reason), m.map((x) => x.messageId)],
     );
   }
   // report roots as they are after this batch
