@@ -202,8 +202,9 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
     if (locked.rows.some((r) => r.root_id !== r.profile_id)) throw new GraphRetry();
     for (const root of roots) state.set(root, { unique: new Map(), devices: 0 });
     const held = await tx.query<{ root_id: string; type: string; value: string | null; n: number }>(
+      // OFFSET 0 keeps the lateral subquery a per-profile index lookup; flattened, the planner may scan a whole type
       `SELECT p.root_id, i.type, CASE WHEN i.type = 'anonymous_id' THEN NULL ELSE i.value END AS value, count(*)::int AS n
-       FROM identities i JOIN profiles p ON p.profile_id = i.profile_id
+       FROM profiles p CROSS JOIN LATERAL (SELECT type, value FROM identities WHERE profile_id = p.profile_id OFFSET 0) AS i
        WHERE p.root_id = ANY($1::text[]) AND (i.type = ANY($2::text[]) OR i.type = 'anonymous_id')
        GROUP BY 1, 2, 3`,
       [roots, [...rules.uniqueTypes]],

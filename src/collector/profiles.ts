@@ -122,6 +122,10 @@ export async function profileByIdentity(db: Pick<Db, 'query'>, type: string, val
   return rows[0]?.root_id;
 }
 
+/** Merges any profile of a tree took part in, once each; the caller adds `WHERE p.root_id = …`. */
+const TREE_MERGES = `SELECT DISTINCT ON (m.merge_id) m.* FROM profiles p
+  CROSS JOIN LATERAL (SELECT * FROM profile_merges WHERE surviving_profile_id = p.profile_id OR absorbed_profile_id = p.profile_id OFFSET 0) AS m`;
+
 interface EventRow {
   message_id: string;
   type: string;
@@ -137,12 +141,16 @@ interface EventRow {
 /** The newest {@link MAX_PROFILE_EVENTS} events of a root profile's tree, oldest first, and how many there are in all. */
 async function profileEvents(db: Pick<Db, 'query'>, root: string, columns: string): Promise<{ rows: EventRow[]; total: number }> {
   const [events, count] = await Promise.all([
+    // OFFSET 0 keeps each lateral subquery an index lookup per member profile; flattened, the planner may scan all events
     db.query<EventRow>(
-      `SELECT ${columns} FROM events WHERE profile_id IN (SELECT profile_id FROM profiles WHERE root_id = $1)
-       ORDER BY timestamp DESC, received_at DESC, message_id DESC LIMIT ${MAX_PROFILE_EVENTS}`,
+      `SELECT ${columns} FROM profiles p CROSS JOIN LATERAL (SELECT * FROM events WHERE profile_id = p.profile_id OFFSET 0) AS e
+       WHERE p.root_id = $1 ORDER BY timestamp DESC, received_at DESC, message_id DESC LIMIT ${MAX_PROFILE_EVENTS}`,
       [root],
     ),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE profile_id IN (SELECT profile_id FROM profiles WHERE root_id = $1)`, [root]),
+    db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM profiles p CROSS JOIN LATERAL (SELECT 1 FROM events WHERE profile_id = p.profile_id OFFSET 0) AS e WHERE p.root_id = $1`,
+      [root],
+    ),
   ]);
   return { rows: events.rows.reverse(), total: count.rows[0]?.n ?? 0 };
 }
@@ -175,17 +183,13 @@ export async function readProfile(db: Pick<Db, 'query'>, profileId: string, time
   const [members, ids, events, merges] = await Promise.all([
     db.query<{ profile_id: string; created_at: Date; updated_at: Date }>(`SELECT profile_id, created_at, updated_at FROM profiles WHERE root_id = $1 ORDER BY created_at`, [root]),
     db.query<{ type: string; value: string; hashed: boolean; profile_id: string; message_id: string | null; first_seen_at: Date }>(
-      `SELECT i.type, i.value, i.hashed, i.profile_id, i.message_id, i.first_seen_at FROM identities i JOIN profiles p ON p.profile_id = i.profile_id
+      `SELECT i.type, i.value, i.hashed, i.profile_id, i.message_id, i.first_seen_at
+       FROM profiles p CROSS JOIN LATERAL (SELECT * FROM identities WHERE profile_id = p.profile_id OFFSET 0) AS i
        WHERE p.root_id = $1 ORDER BY i.first_seen_at, i.type, i.value`,
       [root],
     ),
     profileEvents(db, root, 'message_id, type, event, anonymous_id, user_id, timestamp, received_at, channel, body'),
-    db.query<Parameters<typeof mergeEntry>[0]>(
-      `SELECT * FROM profile_merges WHERE surviving_profile_id IN (SELECT profile_id FROM profiles WHERE root_id = $1)
-          OR absorbed_profile_id IN (SELECT profile_id FROM profiles WHERE root_id = $1)
-       ORDER BY merge_id DESC LIMIT 200`,
-      [root],
-    ),
+    db.query<Parameters<typeof mergeEntry>[0]>(`${TREE_MERGES} WHERE p.root_id = $1 ORDER BY m.merge_id DESC LIMIT 200`, [root]),
   ]);
   const self = members.rows.find((m) => m.profile_id === root)!;
 
@@ -350,9 +354,7 @@ export async function listMerges(db: Pick<Db, 'query'>, options: { profileId?: s
   const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
   const { rows } = options.profileId
     ? await db.query<Parameters<typeof mergeEntry>[0]>(
-        `SELECT * FROM profile_merges WHERE surviving_profile_id IN (SELECT profile_id FROM profiles WHERE root_id = (SELECT root_id FROM profiles WHERE profile_id = $1))
-            OR absorbed_profile_id IN (SELECT profile_id FROM profiles WHERE root_id = (SELECT root_id FROM profiles WHERE profile_id = $1))
-         ORDER BY merge_id DESC LIMIT ${limit}`,
+        `${TREE_MERGES} WHERE p.root_id = (SELECT root_id FROM profiles WHERE profile_id = $1) ORDER BY m.merge_id DESC LIMIT ${limit}`,
         [options.profileId],
       )
     : await db.query<Parameters<typeof mergeEntry>[0]>(`SELECT * FROM profile_merges ORDER BY merge_id DESC LIMIT ${limit}`);
@@ -381,7 +383,8 @@ export async function listProfiles(db: Pick<Db, 'query'>, limit = 20): Promise<{
     db.query<{ profile_id: string; updated_at: Date; ids: unknown }>(
       `SELECT r.profile_id, r.updated_at,
               (SELECT COALESCE(jsonb_agg(jsonb_build_object('type', i.type, 'value', i.value, 'hashed', i.hashed) ORDER BY i.first_seen_at), '[]'::jsonb)
-               FROM identities i JOIN profiles p ON p.profile_id = i.profile_id WHERE p.root_id = r.profile_id) AS ids
+               FROM profiles p CROSS JOIN LATERAL (SELECT * FROM identities WHERE profile_id = p.profile_id OFFSET 0) AS i
+               WHERE p.root_id = r.profile_id) AS ids
        FROM profiles r WHERE r.merged_into IS NULL ORDER BY r.updated_at DESC, r.profile_id LIMIT ${n}`,
     ),
   ]);
