@@ -201,18 +201,17 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
     // merged away between our read and our lock: start the transaction again
     if (locked.rows.some((r) => r.root_id !== r.profile_id)) throw new GraphRetry();
     for (const root of roots) state.set(root, { unique: new Map(), devices: 0 });
-    const held = await tx.query<{ root_id: string; type: string; value: string | null; n: number }>(
-      // OFFSET 0 keeps the lateral subquery a per-profile index lookup; flattened, the planner may scan a whole type
-      `SELECT p.root_id, i.type, CASE WHEN i.type = 'anonymous_id' THEN NULL ELSE i.value END AS value, count(*)::int AS n
-       FROM profiles p CROSS JOIN LATERAL (SELECT type, value FROM identities WHERE profile_id = p.profile_id OFFSET 0) AS i
-       WHERE p.root_id = ANY($1::text[]) AND (i.type = ANY($2::text[]) OR i.type = 'anonymous_id')
-       GROUP BY 1, 2, 3`,
-      [roots, [...rules.uniqueTypes]],
+    // members first, then their identities by profile_id: two index lookups whatever the planner's statistics say
+    const members = await tx.query<{ profile_id: string; root_id: string }>(`SELECT profile_id, root_id FROM profiles WHERE root_id = ANY($1::text[])`, [roots]);
+    const memberRoot = new Map(members.rows.map((m) => [m.profile_id, m.root_id]));
+    const held = await tx.query<{ profile_id: string; type: string; value: string }>(
+      `SELECT profile_id, type, value FROM identities WHERE profile_id = ANY($1::text[])`,
+      [[...memberRoot.keys()]],
     );
     for (const r of held.rows) {
-      const s = state.get(r.root_id)!;
-      if (r.type === 'anonymous_id') s.devices += r.n;
-      else (s.unique.get(r.type) ?? s.unique.set(r.type, new Set()).get(r.type)!).add(r.value!);
+      const s = state.get(memberRoot.get(r.profile_id)!)!;
+      if (r.type === 'anonymous_id') s.devices++;
+      else if (rules.uniqueTypes.has(r.type)) (s.unique.get(r.type) ?? s.unique.set(r.type, new Set()).get(r.type)!).add(r.value);
     }
   }
 
@@ -338,7 +337,10 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
     // WITH ORDINALITY keeps the log in decision order
     await tx.query(
       `INSERT INTO profile_merges (status, surviving_profile_id, absorbed_profile_id, reason, message_id)
-       SELECT st, s, a, r, mid FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(st, s, a, r, mid, i) ORDER BY i`,
+       SELECT st, s, a, r, mid FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(st, s, a, r, mid, i)
+       -- a refusal is logged once per pair of profiles, not on every event of a shared family e-mail
+       WHERE st = 'merged' OR NOT EXISTS (SELECT 1 FROM profile_merges WHERE status = 'refused' AND surviving_profile_id = x.s AND absorbed_profile_id = x.a)
+       ORDER BY i`,
       [m.map((x) => x.status), m.map((x) => x.survivingProfileId), m.map((x) => x.absorbedProfileId), m.map((x) => x.reason), m.map((x) => x.messageId)],
     );
   }

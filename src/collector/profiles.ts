@@ -122,10 +122,6 @@ export async function profileByIdentity(db: Pick<Db, 'query'>, type: string, val
   return rows[0]?.root_id;
 }
 
-/** Merges any profile of a tree took part in, once each; the caller adds `WHERE p.root_id = …`. */
-const TREE_MERGES = `SELECT DISTINCT ON (m.merge_id) m.* FROM profiles p
-  CROSS JOIN LATERAL (SELECT * FROM profile_merges WHERE surviving_profile_id = p.profile_id OR absorbed_profile_id = p.profile_id OFFSET 0) AS m`;
-
 interface EventRow {
   message_id: string;
   type: string;
@@ -138,19 +134,20 @@ interface EventRow {
   body: unknown;
 }
 
-/** The newest {@link MAX_PROFILE_EVENTS} events of a root profile's tree, oldest first, and how many there are in all. */
-async function profileEvents(db: Pick<Db, 'query'>, root: string, columns: string): Promise<{ rows: EventRow[]; total: number }> {
+/** The profiles of a root's tree (itself and what it absorbed), oldest first. */
+async function members(db: Pick<Db, 'query'>, root: string) {
+  return (await db.query<{ profile_id: string; created_at: Date; updated_at: Date }>(`SELECT profile_id, created_at, updated_at FROM profiles WHERE root_id = $1 ORDER BY created_at`, [root])).rows;
+}
+
+/** The newest {@link MAX_PROFILE_EVENTS} events of a tree's profiles, oldest first, and how many there are in all. */
+async function profileEvents(db: Pick<Db, 'query'>, ids: string[], columns: string): Promise<{ rows: EventRow[]; total: number }> {
+  // member ids first, then `profile_id = ANY(…)`: an index lookup whatever the planner's statistics say
   const [events, count] = await Promise.all([
-    // OFFSET 0 keeps each lateral subquery an index lookup per member profile; flattened, the planner may scan all events
     db.query<EventRow>(
-      `SELECT ${columns} FROM profiles p CROSS JOIN LATERAL (SELECT * FROM events WHERE profile_id = p.profile_id OFFSET 0) AS e
-       WHERE p.root_id = $1 ORDER BY timestamp DESC, received_at DESC, message_id DESC LIMIT ${MAX_PROFILE_EVENTS}`,
-      [root],
+      `SELECT ${columns} FROM events WHERE profile_id = ANY($1::text[]) ORDER BY timestamp DESC, received_at DESC, message_id DESC LIMIT ${MAX_PROFILE_EVENTS}`,
+      [ids],
     ),
-    db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM profiles p CROSS JOIN LATERAL (SELECT 1 FROM events WHERE profile_id = p.profile_id OFFSET 0) AS e WHERE p.root_id = $1`,
-      [root],
-    ),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE profile_id = ANY($1::text[])`, [ids]),
   ]);
   return { rows: events.rows.reverse(), total: count.rows[0]?.n ?? 0 };
 }
@@ -180,18 +177,20 @@ function timelineProps(body: Json): Json {
 export async function readProfile(db: Pick<Db, 'query'>, profileId: string, timelineLimit = DEFAULT_TIMELINE_LIMIT): Promise<ProfileView | undefined> {
   const root = await rootProfile(db, profileId);
   if (!root) return undefined;
-  const [members, ids, events, merges] = await Promise.all([
-    db.query<{ profile_id: string; created_at: Date; updated_at: Date }>(`SELECT profile_id, created_at, updated_at FROM profiles WHERE root_id = $1 ORDER BY created_at`, [root]),
+  const tree = await members(db, root);
+  const memberIds = tree.map((m) => m.profile_id);
+  const [ids, events, merges] = await Promise.all([
     db.query<{ type: string; value: string; hashed: boolean; profile_id: string; message_id: string | null; first_seen_at: Date }>(
-      `SELECT i.type, i.value, i.hashed, i.profile_id, i.message_id, i.first_seen_at
-       FROM profiles p CROSS JOIN LATERAL (SELECT * FROM identities WHERE profile_id = p.profile_id OFFSET 0) AS i
-       WHERE p.root_id = $1 ORDER BY i.first_seen_at, i.type, i.value`,
-      [root],
+      `SELECT type, value, hashed, profile_id, message_id, first_seen_at FROM identities WHERE profile_id = ANY($1::text[]) ORDER BY first_seen_at, type, value`,
+      [memberIds],
     ),
-    profileEvents(db, root, 'message_id, type, event, anonymous_id, user_id, timestamp, received_at, channel, body'),
-    db.query<Parameters<typeof mergeEntry>[0]>(`${TREE_MERGES} WHERE p.root_id = $1 ORDER BY m.merge_id DESC LIMIT 200`, [root]),
+    profileEvents(db, memberIds, 'message_id, type, event, anonymous_id, user_id, timestamp, received_at, channel, body'),
+    db.query<Parameters<typeof mergeEntry>[0]>(
+      `SELECT * FROM profile_merges WHERE surviving_profile_id = ANY($1::text[]) OR absorbed_profile_id = ANY($1::text[]) ORDER BY merge_id DESC LIMIT 200`,
+      [memberIds],
+    ),
   ]);
-  const self = members.rows.find((m) => m.profile_id === root)!;
+  const self = tree.find((m) => m.profile_id === root)!;
 
   const traits: ProfileView['traits'] = {};
   const history: ConsentSnapshot[] = [];
@@ -251,7 +250,7 @@ export async function readProfile(db: Pick<Db, 'query'>, profileId: string, time
   const shown = timeline.slice(-Math.max(1, timelineLimit));
   return {
     profileId: root,
-    mergedProfileIds: members.rows.filter((m) => m.profile_id !== root).map((m) => m.profile_id),
+    mergedProfileIds: memberIds.filter((m) => m !== root),
     createdAt: iso(self.created_at),
     updatedAt: iso(self.updated_at),
     identities: ids.rows.map((i) => ({ type: i.type, value: i.value, hashed: i.hashed, firstSeenAt: iso(i.first_seen_at), linkedBy: i.message_id, profileId: i.profile_id })),
@@ -276,7 +275,7 @@ export async function readProfile(db: Pick<Db, 'query'>, profileId: string, time
  * ```
  */
 export async function readSummary(db: Pick<Db, 'query'>, root: string): Promise<ProfileSummaryView> {
-  const { rows } = await profileEvents(db, root, `message_id, type, event, anonymous_id, user_id, timestamp, received_at, channel, body->'properties' AS body`);
+  const { rows } = await profileEvents(db, (await members(db, root)).map((m) => m.profile_id), `message_id, type, event, anonymous_id, user_id, timestamp, received_at, channel, body->'properties' AS body`);
   let cart = new Map<string, Json>();
   let cartAt: string | undefined;
   const viewed: Json[] = [];
@@ -352,10 +351,12 @@ export async function deviceConsent(db: Pick<Db, 'query'>, anonymousId: string):
  */
 export async function listMerges(db: Pick<Db, 'query'>, options: { profileId?: string; limit?: number } = {}): Promise<MergeLogEntry[]> {
   const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
-  const { rows } = options.profileId
+  const root = options.profileId ? await rootProfile(db, options.profileId) : undefined;
+  if (options.profileId && !root) return [];
+  const { rows } = root
     ? await db.query<Parameters<typeof mergeEntry>[0]>(
-        `${TREE_MERGES} WHERE p.root_id = (SELECT root_id FROM profiles WHERE profile_id = $1) ORDER BY m.merge_id DESC LIMIT ${limit}`,
-        [options.profileId],
+        `SELECT * FROM profile_merges WHERE surviving_profile_id = ANY($1::text[]) OR absorbed_profile_id = ANY($1::text[]) ORDER BY merge_id DESC LIMIT ${limit}`,
+        [(await members(db, root)).map((m) => m.profile_id)],
       )
     : await db.query<Parameters<typeof mergeEntry>[0]>(`SELECT * FROM profile_merges ORDER BY merge_id DESC LIMIT ${limit}`);
   return rows.map(mergeEntry);
@@ -378,15 +379,18 @@ export interface ProfileListEntry {
  */
 export async function listProfiles(db: Pick<Db, 'query'>, limit = 20): Promise<{ total: number; profiles: ProfileListEntry[] }> {
   const n = Math.min(Math.max(limit, 1), 200);
-  const [count, { rows }] = await Promise.all([
+  const [count, roots] = await Promise.all([
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM profiles WHERE merged_into IS NULL`),
-    db.query<{ profile_id: string; updated_at: Date; ids: unknown }>(
-      `SELECT r.profile_id, r.updated_at,
-              (SELECT COALESCE(jsonb_agg(jsonb_build_object('type', i.type, 'value', i.value, 'hashed', i.hashed) ORDER BY i.first_seen_at), '[]'::jsonb)
-               FROM profiles p CROSS JOIN LATERAL (SELECT * FROM identities WHERE profile_id = p.profile_id OFFSET 0) AS i
-               WHERE p.root_id = r.profile_id) AS ids
-       FROM profiles r WHERE r.merged_into IS NULL ORDER BY r.updated_at DESC, r.profile_id LIMIT ${n}`,
-    ),
+    db.query<{ profile_id: string; updated_at: Date }>(`SELECT profile_id, updated_at FROM profiles WHERE merged_into IS NULL ORDER BY updated_at DESC, profile_id LIMIT ${n}`),
   ]);
-  return { total: count.rows[0]?.n ?? 0, profiles: rows.map((r) => ({ profileId: r.profile_id, updatedAt: iso(r.updated_at), identities: parse(r.ids) as never })) };
+  const rootIds = roots.rows.map((r) => r.profile_id);
+  const tree = await db.query<{ profile_id: string; root_id: string }>(`SELECT profile_id, root_id FROM profiles WHERE root_id = ANY($1::text[])`, [rootIds]);
+  const rootOf = new Map(tree.rows.map((m) => [m.profile_id, m.root_id]));
+  const ids = await db.query<{ profile_id: string; type: string; value: string; hashed: boolean }>(
+    `SELECT profile_id, type, value, hashed FROM identities WHERE profile_id = ANY($1::text[]) ORDER BY first_seen_at, type, value`,
+    [[...rootOf.keys()]],
+  );
+  const byRoot = new Map<string, ProfileListEntry['identities']>(rootIds.map((r) => [r, []]));
+  for (const i of ids.rows) byRoot.get(rootOf.get(i.profile_id)!)?.push({ type: i.type, value: i.value, hashed: i.hashed });
+  return { total: count.rows[0]?.n ?? 0, profiles: roots.rows.map((r) => ({ profileId: r.profile_id, updatedAt: iso(r.updated_at), identities: byRoot.get(r.profile_id)! })) };
 }

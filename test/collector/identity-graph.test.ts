@@ -105,6 +105,7 @@ describe.each(BACKENDS)('identity graph on $name', (backend) => {
     await send(ev({ type: 'identify', event: undefined, anonymousId: `X-${n}`, identities: [{ type: 'customer_id', value: `C1-${n}`, hashed: false }, { type: 'email', value: email, hashed: true }] }));
     const linking = ev({ type: 'identify', event: undefined, anonymousId: `Y-${n}`, identities: [{ type: 'customer_id', value: `C2-${n}`, hashed: false }, { type: 'email', value: email, hashed: true }] });
     await send(linking);
+    await send({ ...linking, messageId: randomUUID() }); // the same link again: refused again, logged once
     const c1 = await rootOf('customer_id', `C1-${n}`);
     const c2 = await rootOf('customer_id', `C2-${n}`);
     expect(c1).toBeTruthy();
