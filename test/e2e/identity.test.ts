@@ -7,7 +7,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo, type Demo } from '../../demo/server.mjs';
+import { buildStaffEvent, startDemo, type Demo } from '../../demo/server.mjs';
+import { normaliseEmail } from '../../src/identity/hash';
 import { launchBrowser } from '../browser/harness';
 import { eventually } from './helpers';
 
@@ -172,5 +173,31 @@ describe('one customer across two devices and the store', () => {
     } finally {
       await browser.close();
     }
+  });
+});
+
+describe('staff touchpoints', () => {
+  const staff = (body: unknown, type = 'application/json') =>
+    fetch(demo.loopbackUrl + '/staff/api/touchpoint', { method: 'POST', headers: { 'Content-Type': type }, body: JSON.stringify(body) });
+
+  it('refuses incomplete input with a clear 4xx and stores nothing', async () => {
+    const before = (await demo.collector.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
+    const noCard = await staff({ kind: 'store_purchase', items: [{ product_id: 'x', price: 1 }] });
+    expect(noCard.status).toBe(400);
+    expect((await noCard.json()).error.message).toMatch(/loyalty card/);
+    expect((await staff({ kind: 'store_purchase', loyaltyId: 'L-1' })).status).toBe(400); // no products
+    expect((await staff({ kind: 'call_center_contact', email: 'not-an-address' })).status).toBe(400);
+    expect((await staff({ kind: 'teleport' })).status).toBe(400);
+    expect((await staff({ kind: 'call_center_contact', customerId: 'C-1' }, 'text/plain')).status).toBe(415);
+    expect((await demo.collector.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n).toBe(before);
+  });
+
+  it('sends e-mail only hashed, normalised exactly like the SDK', () => {
+    const built = buildStaffEvent({ kind: 'email_click', email: ' Jana.X+promo@GoogleMail.com ' });
+    if ('error' in built) throw new Error(built.error);
+    const sent = JSON.stringify(built.event);
+    expect(sent).not.toMatch(/jana/i);
+    expect((built.event.identities as any[])[0]).toEqual({ type: 'email', value: createHash('sha256').update(normaliseEmail(' Jana.X+promo@GoogleMail.com ')!).digest('hex'), hashed: true });
+    expect((built.event.context as any).channel).toBe('email');
   });
 });
