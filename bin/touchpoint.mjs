@@ -27,7 +27,9 @@ const COMMANDS = {
   --allow-origin <url>  origin allowed to send with every write key (repeatable), e.g. https://shop.example
   --max-body-bytes <n>  largest request body (default 524288)
   --rate-limit <r:b>    requests per second and burst per IP + key (default 50:100; "off" disables)
-  --trust-proxy         take the client IP from X-Forwarded-For`,
+  --trust-proxy         take the client IP from X-Forwarded-For
+
+  The profile API (GET /v1/profiles…, /v1/merges…) needs a secret key: set $TOUCHPOINT_SECRET_KEY.`,
     run: runCollector,
   },
   'check-config': {

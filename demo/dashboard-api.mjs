@@ -1,8 +1,9 @@
 /**
  * The dashboard's JSON API under /dashboard/api/*: counts by channel, event and consent state, recent events, a live
- * server-sent-event stream fed by the collector's on('event'|'consent') hook, the consent proof log with filters, its
- * CSV export, and the unified-profile summary. Imports: nothing but the collector handed in. Read-only: never writes to
- * the database, never interpolates request input into SQL (every value is a parameter).
+ * server-sent-event stream fed by the collector's on('event'|'consent'|'profile') hook, the consent proof log with
+ * filters, its CSV export, and the unified profiles (list, one profile by id or identity, merge log, undo).
+ * Imports: nothing but the collector handed in. Never writes to the database itself (undo goes through the
+ * collector's profile API), never interpolates request input into SQL (every value is a parameter).
  */
 
 /** Most rows one JSON or CSV answer carries. */
@@ -135,6 +136,7 @@ export function createDashboardApi({ collector, log = () => {} }) {
   const offConsent = collector.on('consent', ({ record, receivedAt }) =>
     broadcast('consent', { consentId: record.consentId, method: record.method, granted: record.granted, denied: record.denied, policyVersion: record.policyVersion, timestamp: record.timestamp, receivedAt: receivedAt.toISOString() }),
   );
+  const offProfile = collector.on('profile', ({ profileIds }) => broadcast('profile', { profileIds }));
   const heartbeat = setInterval(() => {
     for (const res of clients) res.write(`: keep-alive ${Date.now()}\n\n`);
   }, HEARTBEAT_MS);
@@ -194,28 +196,55 @@ export function createDashboardApi({ collector, log = () => {} }) {
       };
     },
 
-    async profiles() {
-      // the identity issue adds the profile tables; until then say so instead of showing zeros
-      const { rows } = await db.query(`SELECT to_regclass('profiles') IS NOT NULL AS has_profiles`);
-      if (!rows[0]?.has_profiles) {
-        return { available: false, message: 'Unified profiles are not built by this collector version yet: identify() calls and their identity links are stored with the events.', profiles: [] };
-      }
-      const count = await db.query(`SELECT count(*)::int AS n FROM profiles`);
-      return { available: true, total: count.rows[0]?.n ?? 0, profiles: [] };
+    async profiles(params) {
+      const limit = Math.min(Math.max(Number(params.get('limit')) || 20, 1), 200);
+      const { total, profiles } = await collector.profiles.list(limit);
+      return { available: true, total, profiles };
+    },
+
+    /** One profile: `?id=` or `?identity=type:value`. */
+    async profile(params) {
+      const id = params.get('id');
+      const identity = params.get('identity');
+      let view;
+      if (id) view = await collector.profiles.get(id);
+      else if (identity) {
+        const at = identity.indexOf(':');
+        if (at < 1 || !/^[a-z][a-z0-9_]*$/.test(identity.slice(0, at)) || at === identity.length - 1) {
+          return { status: 400, body: { error: { code: 'invalid_identity', message: 'search as type:value, e.g. loyalty_id:L-1001 or email:someone@example.com' } } };
+        }
+        view = await collector.profiles.find(identity.slice(0, at), identity.slice(at + 1));
+      } else return { status: 400, body: { error: { code: 'missing_identity', message: 'give ?id= or ?identity=type:value' } } };
+      if (!view) return { status: 404, body: { error: { code: 'profile_not_found', message: 'no profile matches' } } };
+      return view;
+    },
+
+    async merges(params) {
+      const limit = Math.min(Math.max(Number(params.get('limit')) || 50, 1), 500);
+      return { merges: await collector.profiles.merges({ profileId: params.get('profileId') || undefined, limit }) };
     },
   };
 
   async function handle(req, res, url) {
     const method = (req.method ?? 'GET').toUpperCase();
+    const undo = /^\/dashboard\/api\/merges\/(\d{1,18})\/undo\/?$/.exec(url.pathname);
+    if (undo && method === 'POST') {
+      req.resume();
+      // a JSON content type needs a preflight cross-site, which this server never grants: no undo from other sites
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return json(res, 415, { error: { code: 'unsupported_media_type', message: 'send Content-Type: application/json' } });
+      await collector.ready;
+      const r = await collector.profiles.undoMerge(undo[1]);
+      return r.ok ? json(res, 200, { merge: r.merge }) : json(res, r.status, { error: { code: r.code, message: r.message } });
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'application/json; charset=utf-8' });
-      return void res.end(JSON.stringify({ error: { code: 'method_not_allowed', message: 'the dashboard API is read-only; use GET' } }));
+      return void res.end(JSON.stringify({ error: { code: 'method_not_allowed', message: 'the dashboard API is read-only (except POST merges/{id}/undo); use GET' } }));
     }
     const name = url.pathname.replace(/^\/dashboard\/api\/?/, '').replace(/\/+$/, '');
     if (name === 'stream') return stream(req, res);
     if (name === 'consent.csv') return consentCsv(res, url.searchParams);
     const fn = Object.hasOwn(routes, name) ? routes[name] : undefined;
-    if (!fn) return json(res, 404, { error: { code: 'not_found', message: `no dashboard API at ${url.pathname}; try summary, events, consent, consent.csv, profiles or stream` } });
+    if (!fn) return json(res, 404, { error: { code: 'not_found', message: `no dashboard API at ${url.pathname}; try summary, events, consent, consent.csv, profiles, profile, merges or stream` } });
     await collector.ready;
     const out = await fn(url.searchParams);
     if (out && typeof out.status === 'number' && out.body) return json(res, out.status, out.body);
@@ -271,6 +300,7 @@ export function createDashboardApi({ collector, log = () => {} }) {
       clearInterval(heartbeat);
       offEvent();
       offConsent();
+      offProfile();
       for (const res of clients) res.end();
       clients.clear();
     },

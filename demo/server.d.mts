@@ -7,6 +7,22 @@ import type { Collector } from '../src/collector/index';
 
 /** The write key the demo shop sends with. */
 export declare const DEMO_WRITE_KEY: string;
+/** The write key of the demo's server-side touchpoints (till, call centre). */
+export declare const DEMO_SERVER_KEY: string;
+
+/** What the till and call-centre pages post to /staff/api/touchpoint. */
+export interface StaffTouchpointInput {
+  kind: 'store_purchase' | 'call_center_contact' | 'email_click';
+  loyaltyId?: string;
+  customerId?: string;
+  email?: string;
+  storeId?: string;
+  topic?: string;
+  agentId?: string;
+  items?: { product_id: string; sku?: string; name?: string; price: number; quantity?: number }[];
+}
+/** Builds the server-side event for a staff page's input, or says what is wrong with it. */
+export declare function buildStaffEvent(input: unknown): { event: Record<string, unknown>; lookup: { type: string; value: string } } | { error: string };
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
@@ -21,6 +37,8 @@ export interface DemoOptions {
   /** `postgres://…` or `memory://`. @defaultValue `DATABASE_URL` */
   databaseUrl?: string;
   writeKey?: string;
+  /** Secret key of the collector's profile API. @defaultValue `TOUCHPOINT_SECRET_KEY`, else a random one logged at start */
+  secretKey?: string;
   /** Origins allowed besides localhost / 127.0.0.1 / [::1] on the chosen port. */
   allowedOrigins?: string[];
   /** Sets `debug: true` in the injected `touchpoint.init`. */

@@ -1,9 +1,11 @@
 /**
- * The demo server: one node:http process that serves the shop (/), the dashboard (/dashboard), the built SDK files
+ * The demo server: one node:http process that serves the shop (/), the dashboard (/dashboard), the store till and call
+ * centre pages (/staff/*, which post server-side touchpoints to the collector), the built SDK files
  * (/touchpoint.js, /touchpoint-*.mjs, /snippet.min.js, their maps) and the reference collector (/v1/*, /healthz).
  * Imports: node built-ins, dist/collector.mjs, ./dashboard-api.mjs. Never serves a file outside its roots, never
  * listens on anything but loopback unless told to, and never injects anything into pages but the documented snippet.
  */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,10 +16,15 @@ import { createDashboardApi } from './dashboard-api.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHOP_DIR = join(ROOT, 'demo', 'shop');
 const DASHBOARD_DIR = join(ROOT, 'demo', 'dashboard');
+const STAFF_DIR = join(ROOT, 'demo', 'staff');
 const DIST_DIR = join(ROOT, 'dist');
 
 /** The write key the demo shop sends with. */
 export const DEMO_WRITE_KEY = 'demo-shop-key';
+/** The write key of the demo's server-side touchpoints (till, call centre); no browser origin may use it. */
+export const DEMO_SERVER_KEY = 'demo-server-key';
+/** Staff pages and the touchpoints they post: path → file. */
+const STAFF_PAGES = { '/staff/till': 'till.html', '/staff/call-centre': 'call-centre.html' };
 /** Where pages ask for the snippet; replaced at serve time. */
 const SNIPPET_PLACEHOLDER = '<!--TOUCHPOINT_SNIPPET-->';
 /** The shop pages' shared head, header and footer, filled in where `<!--SHOP_HEAD-->` etc. stand. */
@@ -91,6 +98,78 @@ function send(res, status, body, headers = {}, head = false) {
   res.end(head ? undefined : buf);
 }
 
+const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+/** The SDK's e-mail normalisation (src/identity/hash.ts), so a hash from the till matches the one from the login. */
+function normaliseEmail(v) {
+  const s = String(v).trim().toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(s)) return undefined;
+  let [local, domain] = s.split('@');
+  if (domain === 'gmail.com' || domain === 'googlemail.com') {
+    local = local.replace(/\+.*/, '').replace(/\./g, '');
+    domain = 'gmail.com';
+  }
+  return local ? `${local}@${domain}` : undefined;
+}
+const text = (v, max = 120) => (typeof v === 'string' ? v.trim().slice(0, max) : '');
+
+/**
+ * The event a staff page asked for, or `{ error }`: `kind` is `store_purchase` (loyaltyId, optional email, items),
+ * `call_center_contact` or `email_click` (customerId and/or email, topic). E-mail leaves this server only hashed,
+ * normalised like the SDK does (trimmed, lower case).
+ */
+export function buildStaffEvent(input) {
+  if (!input || typeof input !== 'object') return { error: 'send a JSON object' };
+  const identities = [];
+  const loyaltyId = text(input.loyaltyId, 64);
+  const customerId = text(input.customerId, 64);
+  const rawEmail = text(input.email, 254);
+  const email = rawEmail && normaliseEmail(rawEmail);
+  if (rawEmail && !email) return { error: 'email is not an e-mail address' };
+  if (loyaltyId) identities.push({ type: 'loyalty_id', value: loyaltyId, hashed: false });
+  if (customerId) identities.push({ type: 'customer_id', value: customerId, hashed: false });
+  if (email) identities.push({ type: 'email', value: sha256(email), hashed: true });
+  const base = { messageId: randomUUID(), timestamp: new Date().toISOString(), identities };
+  if (input.kind === 'store_purchase') {
+    if (!loyaltyId) return { error: 'a store purchase needs the loyalty card number' };
+    const items = Array.isArray(input.items) ? input.items.slice(0, 50) : [];
+    const products = items
+      .map((i) => ({ product_id: text(i?.product_id, 64), sku: text(i?.sku, 64) || undefined, name: text(i?.name), price: Number(i?.price), quantity: Math.max(1, Math.floor(Number(i?.quantity) || 1)) }))
+      .filter((p) => p.product_id && Number.isFinite(p.price) && p.price >= 0);
+    if (!products.length) return { error: 'add at least one product' };
+    const storeId = text(input.storeId, 32) || 'store-1';
+    const receipt = `R-${randomUUID().slice(0, 8).toUpperCase()}`;
+    const total = Math.round(products.reduce((s, p) => s + p.price * p.quantity, 0) * 100) / 100;
+    return {
+      lookup: identities[0],
+      event: {
+        ...base,
+        type: 'track',
+        event: 'order_completed',
+        // a receipt is no device: one anonymousId per purchase, so tills never link customers with each other
+        anonymousId: `receipt-${receipt}`,
+        properties: { order_id: receipt, store_id: storeId, total, revenue: total, currency: 'EUR', products },
+        context: { channel: 'store', library: { name: 'touchpoint-demo-till', version: '1' } },
+      },
+    };
+  }
+  if (input.kind === 'call_center_contact' || input.kind === 'email_click') {
+    if (!customerId && !email) return { error: 'give the customer number or the e-mail address' };
+    const call = input.kind === 'call_center_contact';
+    return {
+      lookup: identities[0],
+      event: {
+        ...base,
+        type: 'track',
+        event: call ? 'call_completed' : 'email_link_clicked',
+        anonymousId: `${call ? 'call' : 'mail'}-${randomUUID()}`,
+        properties: { topic: text(input.topic, 80) || (call ? 'general' : 'newsletter'), agent_id: call ? text(input.agentId, 32) || 'agent-1' : undefined },
+        context: { channel: call ? 'call_center' : 'email', library: { name: 'touchpoint-demo-call-centre', version: '1' } },
+      },
+    };
+  }
+  return { error: 'kind must be store_purchase, call_center_contact or email_click' };
+}
+
 /**
  * Creates (but does not start) the demo: the collector, the dashboard API and the static routes.
  *
@@ -127,12 +206,15 @@ export async function startDemo(options = {}) {
 
     if (path.startsWith('/v1/') || path === '/v1' || path === '/healthz') return collector(req, res);
     if (path === '/dashboard/api' || path.startsWith('/dashboard/api/')) return api.handle(req, res, url);
+    if (path === '/staff/api/touchpoint') return staffTouchpoint(req, res);
 
     const head = method === 'HEAD';
     if (method !== 'GET' && !head) return send(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
 
     if (SDK_FILE.test(path)) return serveFile(res, join(distDir, path.slice(1)), head, { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' });
     if (path === '/dashboard') return serveFile(res, join(DASHBOARD_DIR, 'index.html'), head);
+    if (Object.hasOwn(STAFF_PAGES, path)) return serveFile(res, join(STAFF_DIR, STAFF_PAGES[path]), head);
+    if (path === '/staff/staff.js' || path === '/staff/staff.css') return serveFile(res, join(STAFF_DIR, path.slice('/staff/'.length)), head);
     if (path.startsWith('/dashboard/')) {
       const file = safeJoin(DASHBOARD_DIR, path.slice('/dashboard'.length));
       if (!file) return notFound(res, head, false);
@@ -182,6 +264,41 @@ export async function startDemo(options = {}) {
     }
   }
 
+  /**
+   * POST /staff/api/touchpoint from the till or call-centre page: builds the server-side event (channel `store`,
+   * `call_center` or `email`, identities typed, e-mail hashed here) and posts it to the collector's /v1/batch, as a
+   * shop's back office would.
+   */
+  async function staffTouchpoint(req, res) {
+    const reply = (status, body) => send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    if ((req.method ?? '').toUpperCase() !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'use POST' } });
+    // a JSON content type cannot be sent cross-site without a preflight, which this route never answers
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return reply(415, { error: { code: 'unsupported_media_type', message: 'send application/json' } });
+    let input;
+    try {
+      const chunks = [];
+      let size = 0;
+      for await (const c of req) {
+        size += c.length;
+        if (size > 64 * 1024) return reply(413, { error: { code: 'payload_too_large', message: 'at most 64 KiB' } });
+        chunks.push(c);
+      }
+      input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return reply(400, { error: { code: 'invalid_json', message: 'body is not valid JSON' } });
+    }
+    const built = buildStaffEvent(input);
+    if (built.error) return reply(400, { error: { code: 'invalid_touchpoint', message: built.error } });
+    const answer = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Write-Key': DEMO_SERVER_KEY },
+      body: JSON.stringify({ batch: [built.event], sentAt: new Date().toISOString() }),
+    });
+    const result = await answer.json().catch(() => ({}));
+    const profile = answer.ok && result.accepted ? await collector.profiles.find(built.lookup.type, built.lookup.value) : undefined;
+    reply(answer.status, { event: built.event, collector: result, profileId: profile?.profileId ?? null });
+  }
+
   async function notFound(res, head, shop = true) {
     let page = '<!doctype html><meta charset="utf-8"><title>404</title><h1>404 – Nicht gefunden / Not found</h1><p><a href="/">Zum Shop / To the shop</a></p>';
     if (shop) {
@@ -221,8 +338,14 @@ export async function startDemo(options = {}) {
 
   const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`, ...(options.allowedOrigins ?? [])];
   if (process.env.TOUCHPOINT_ALLOWED_ORIGINS) origins.push(...process.env.TOUCHPOINT_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
+  let secretKey = options.secretKey ?? process.env.TOUCHPOINT_SECRET_KEY;
+  if (!secretKey) {
+    secretKey = 'sk_demo_' + randomBytes(12).toString('hex');
+    log(`[demo] profile API secret key for this run: ${secretKey} (set TOUCHPOINT_SECRET_KEY to choose one)`);
+  }
   collector = createCollector({
-    writeKeys: { [writeKey]: { allowedOrigins: origins } },
+    writeKeys: { [writeKey]: { allowedOrigins: origins }, [DEMO_SERVER_KEY]: { allowedOrigins: [] } },
+    secretKey,
     databaseUrl: options.databaseUrl,
     dataDir: options.dataDir,
     onError: (error, context) => log(`[collector] ${context}: ${error?.stack ?? error}`),

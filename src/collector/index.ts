@@ -9,8 +9,11 @@ import { createKeyRing, corsHeaders, headerWriteKey, preflightHeaders, type Writ
 import { openDb } from './db/open-db';
 import type { Db } from './db/types';
 import { readJsonBody, sendError, sendJson, type HttpError } from './http';
+import { createIdentityRules, undoMerge, type MergeLogEntry, type UndoResult } from './identity-graph';
 import { ingestConsent, ingestEvents, type StoredConsent, type StoredEvent } from './ingest';
 import { migrate } from './migrations';
+import { createProfileApi, DEFAULT_PROFILE_TOKEN_TTL_MS } from './profile-api';
+import { listMerges, listProfiles, profileByIdentity, readProfile, readSummary, type ProfileListEntry, type ProfileSummaryView, type ProfileView } from './profiles';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 
 export type { Db, DbTx, QueryResult } from './db/types';
@@ -21,6 +24,11 @@ export { MIGRATIONS, migrate } from './migrations';
 export { openDb } from './db/open-db';
 export { createPgliteDb } from './db/pglite';
 export { createPostgresDb } from './db/postgres';
+export { DEFAULT_MAX_DEVICES_PER_PROFILE, DEFAULT_PLACEHOLDER_IDENTITIES, DEFAULT_UNIQUE_IDENTITY_TYPES } from './identity-graph';
+export type { MergeLogEntry, UndoResult } from './identity-graph';
+export { channelKind } from './profiles';
+export type { ConsentSnapshot, ProfileListEntry, ProfileSummaryView, ProfileView, TimelineEntry, Touch } from './profiles';
+export { DEFAULT_PROFILE_TOKEN_TTL_MS } from './profile-api';
 
 /** Largest request body by default, before and after decompression. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
@@ -50,12 +58,44 @@ export interface CollectorOptions {
   now?: () => number;
   /** Receives unexpected errors (database down, a throwing listener); the client only sees a generic 500. @defaultValue `console.error` */
   onError?: (error: unknown, context: string) => void;
+  /**
+   * The secret key of the profile API (`GET /v1/profiles…`, `/v1/merges…`), sent as `Authorization: Bearer <key>`;
+   * also signs visitors' profile tokens. Never give it to a browser. Without one the profile API answers 401.
+   * @defaultValue `process.env.TOUCHPOINT_SECRET_KEY`
+   */
+  secretKey?: string;
+  /** Values that never link identities, added to the built-in ones (`null`, `undefined`, `0`, empty, test@example.com, …); compared trimmed, case-insensitive and as SHA-256. */
+  placeholderIdentities?: string[];
+  /** Identity types a profile holds one value of; profiles with two different values never merge. @defaultValue `['user_id', 'customer_id', 'loyalty_id']` */
+  uniqueIdentityTypes?: string[];
+  /** Most device ids (`anonymous_id`) one profile links; a merge or link beyond it is refused. @defaultValue 50 */
+  maxDevicesPerProfile?: number;
+  /** How long a visitor's profile token (`POST /v1/profile-token`) is valid, in ms. @defaultValue 900000 (15 min) */
+  profileTokenTtlMs?: number;
 }
 
 /** Events the collector emits after a commit, for dashboards that stream arrivals. */
 export interface CollectorEvents {
   event: StoredEvent;
   consent: StoredConsent;
+  /** Profiles that changed (new touchpoints, merges, undone merges): root ids and the ids they absorbed. */
+  profile: { profileIds: string[] };
+}
+
+/** Server-side access to the unified profiles, the same data the secret-key profile API answers. */
+export interface CollectorProfiles {
+  /** The profile (an absorbed id reads its survivor); undefined when there is none. */
+  get(profileId: string, timelineLimit?: number): Promise<ProfileView | undefined>;
+  /** The profile holding identity `type:value`. */
+  find(type: string, value: string): Promise<ProfileView | undefined>;
+  /** The visitor-facing summary (open cart, recently viewed, …). */
+  summary(profileId: string): Promise<ProfileSummaryView | undefined>;
+  /** Root profiles, most recently changed first. */
+  list(limit?: number): Promise<{ total: number; profiles: ProfileListEntry[] }>;
+  /** The merge log, newest first. */
+  merges(options?: { profileId?: string; limit?: number }): Promise<MergeLogEntry[]>;
+  /** Undoes a merge, restoring both profiles' identities and events. */
+  undoMerge(mergeId: string): Promise<UndoResult>;
 }
 
 /** A Node request handler with its database, readiness and arrival hooks. */
@@ -66,6 +106,8 @@ export interface Collector {
   readonly ready: Promise<void>;
   /** The database, for tests and the dashboard. */
   readonly db: Db;
+  /** The unified profiles, for the dashboard and server code. */
+  readonly profiles: CollectorProfiles;
   /** Calls `fn` for every newly stored event or consent record; returns a function that unsubscribes. */
   on<K extends keyof CollectorEvents>(type: K, fn: (payload: CollectorEvents[K]) => void): () => void;
   /** Removes a listener added with {@link Collector.on}. */
@@ -85,13 +127,16 @@ const SINGLE_PATHS: Record<string, (typeof EVENT_TYPES)[number]> = {
   '/v1/g': 'group', '/v1/group': 'group',
 };
 const CONSENT_PATH = '/v1/consent';
+const PROFILE_PATH = /^\/v1\/(profiles(\/[^/]+)?|merges(\/[^/]+\/undo)?|profile-token|me|me\/stream)$/;
 const HEALTH_PATH = '/healthz';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Creates the reference collector: `POST /v1/batch` (and Segment's `/v1/b`, `/v1/t`, `/v1/p`, `/v1/i`, `/v1/a`, `/v1/g`),
- * `POST /v1/consent` and `GET /healthz`.
+ * `POST /v1/consent`, `GET /healthz`, the identity graph behind them, the secret-key profile API (`GET /v1/profiles/{id}`,
+ * `GET /v1/profiles?identity=type:value`, `GET /v1/merges`, `POST /v1/merges/{id}/undo`) and the visitor's own profile
+ * (`POST /v1/profile-token`, `GET /v1/me`, `GET /v1/me/stream`).
  *
  * @example
  * ```ts
@@ -119,7 +164,7 @@ export function createCollector(options: CollectorOptions): Collector {
   ready.catch((error) => onError(error, 'opening the database'));
   let closed = false;
 
-  const listeners: { [K in keyof CollectorEvents]: Set<(p: CollectorEvents[K]) => void> } = { event: new Set(), consent: new Set() };
+  const listeners: { [K in keyof CollectorEvents]: Set<(p: CollectorEvents[K]) => void> } = { event: new Set(), consent: new Set(), profile: new Set() };
   const emit = <K extends keyof CollectorEvents>(type: K, payload: CollectorEvents[K]) => {
     for (const fn of listeners[type]) {
       try {
@@ -133,6 +178,24 @@ export function createCollector(options: CollectorOptions): Collector {
   const clientIp = (req: IncomingMessage) => {
     const fwd = options.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';
     return fwd || req.socket?.remoteAddress || 'unknown';
+  };
+
+  const rules = createIdentityRules(options);
+  const profileApi = createProfileApi({
+    db,
+    ready,
+    keys,
+    secretKey: options.secretKey ?? process.env.TOUCHPOINT_SECRET_KEY ?? undefined,
+    tokenTtlMs: options.profileTokenTtlMs ?? DEFAULT_PROFILE_TOKEN_TTL_MS,
+    now: options.now ?? Date.now,
+    take: limiter ? (req, key) => limiter.take(`${clientIp(req)}|${key}`) : undefined,
+    onError,
+    emitProfiles: (profileIds) => emit('profile', { profileIds }),
+  });
+  const profilesChanged = (profileIds: string[]) => {
+    if (!profileIds.length) return;
+    emit('profile', { profileIds });
+    profileApi.changed(profileIds);
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
@@ -154,11 +217,13 @@ export function createCollector(options: CollectorOptions): Collector {
       }
     }
 
+    if (PROFILE_PATH.test(path) && (await profileApi.handle(req, res, path, method, origin))) return;
+
     const single = SINGLE_PATHS[path];
     const kind = BATCH_PATHS.has(path) ? 'batch' : single ? 'single' : path === CONSENT_PATH ? 'consent' : undefined;
     if (!kind) {
       if (next) return next();
-      return error({ status: 404, code: 'not_found', message: `no endpoint at ${path}; use POST /v1/batch, POST /v1/consent or GET /healthz` });
+      return error({ status: 404, code: 'not_found', message: `no endpoint at ${path}; use POST /v1/batch, POST /v1/consent, GET /v1/profiles/{id} or GET /healthz` });
     }
 
     if (method === 'OPTIONS') {
@@ -244,9 +309,10 @@ export function createCollector(options: CollectorOptions): Collector {
       sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, cors);
       for (const s of stored) emit('consent', s);
     } else {
-      const { response, stored } = await ingestEvents(db, items, key);
+      const { response, stored, profiles } = await ingestEvents(db, items, key, rules);
       sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, cors);
       for (const s of stored) emit('event', s);
+      profilesChanged(profiles);
     }
   }
 
@@ -258,9 +324,28 @@ export function createCollector(options: CollectorOptions): Collector {
     });
   }) as Collector;
 
+  const viewOf = async (id: string | undefined, limit?: number) => (id ? readProfile(db, id, limit) : undefined);
+  const profiles: CollectorProfiles = {
+    get: async (id, limit) => (await ready, viewOf(id, limit)),
+    find: async (type, value) => (await ready, viewOf(await profileByIdentity(db, type, value))),
+    async summary(id) {
+      await ready;
+      const root = (await db.query<{ root_id: string }>(`SELECT root_id FROM profiles WHERE profile_id = $1`, [id])).rows[0]?.root_id;
+      return root ? readSummary(db, root) : undefined;
+    },
+    list: async (limit) => (await ready, listProfiles(db, limit)),
+    merges: async (o) => (await ready, listMerges(db, o)),
+    async undoMerge(mergeId) {
+      await ready;
+      const r = await undoMerge(db, mergeId);
+      if (r.ok) profilesChanged(r.touched);
+      return r;
+    },
+  };
   Object.defineProperties(collector, {
     ready: { value: ready, enumerable: true },
     db: { value: db, enumerable: true },
+    profiles: { value: profiles, enumerable: true },
   });
   collector.on = (type, fn) => {
     listeners[type].add(fn);
@@ -270,6 +355,7 @@ export function createCollector(options: CollectorOptions): Collector {
   collector.close = async () => {
     if (closed) return;
     closed = true;
+    profileApi.close();
     await ready.catch(() => {});
     if (ownsDb) await db.close();
   };

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { eventSchema, MAX_EVENT_BYTES, type BatchResponse, type Rejection, type TouchpointEvent } from '../schema/event';
 import { consentRecordSchema, type ConsentRecord } from '../schema/consent-record';
 import type { Db } from './db/types';
+import { createIdentityRules, isRetryable, resolveEvents, type IdentityRules, type MergeDecision } from './identity-graph';
 
 type Problem = Rejection['problems'][number];
 
@@ -50,6 +51,8 @@ function toIso(s: string): string | undefined {
 /** Postgres text and jsonb cannot hold U+0000; an event carrying it is rejected instead of failing the whole batch. */
 const NUL = '\\u0000';
 
+const DEFAULT_RULES = createIdentityRules();
+
 const stringOr = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 interface Checked<T> {
@@ -87,7 +90,12 @@ function check<T>(
  * const { response } = await ingestEvents(db, body.batch, 'wk_live_1');
  * ```
  */
-export async function ingestEvents(db: Db, items: readonly unknown[], writeKey: string): Promise<{ response: BatchResponse; stored: StoredEvent[] }> {
+export async function ingestEvents(
+  db: Db,
+  items: readonly unknown[],
+  writeKey: string,
+  rules: IdentityRules = DEFAULT_RULES,
+): Promise<{ response: BatchResponse; stored: StoredEvent[]; profiles: string[]; merges: MergeDecision[] }> {
   const checked = check<TouchpointEvent>(
     items.map((item) => stripWriteKey(item)),
     'messageId',
@@ -113,8 +121,11 @@ export async function ingestEvents(db: Db, items: readonly unknown[], writeKey: 
   checked.rejected.sort((a, b) => a.index - b.index);
 
   const rejected: Rejection[] = checked.rejected.map((r) => ({ index: r.index, messageId: r.id, problems: r.problems }));
-  if (!checked.valid.length) return { response: { accepted: 0, duplicates: 0, rejected }, stored: [] };
+  if (!checked.valid.length) return { response: { accepted: 0, duplicates: 0, rejected }, stored: [], profiles: [], merges: [] };
 
+  // the same messageId twice in one batch is resolved once
+  const firstOf = new Map<string, TouchpointEvent>();
+  for (const { value } of checked.valid) if (!firstOf.has(value.messageId)) firstOf.set(value.messageId, value);
   const cols = { id: [] as string[], type: [] as string[], event: [] as (string | null)[], anon: [] as (string | null)[], user: [] as (string | null)[], ts: [] as string[], sent: [] as (string | null)[], channel: [] as (string | null)[], body: [] as string[] };
   for (const { value: e, json } of checked.valid) {
     cols.id.push(e.messageId);
@@ -127,22 +138,36 @@ export async function ingestEvents(db: Db, items: readonly unknown[], writeKey: 
     cols.channel.push(e.context?.channel ?? null);
     cols.body.push(json);
   }
-  // one statement for the whole batch: unnest keeps it at 10 parameters however many events there are
-  const { rows } = await db.transaction((tx) =>
-    tx.query<{ message_id: string; received_at: Date }>(
-      `INSERT INTO events (message_id, type, event, anonymous_id, user_id, timestamp, sent_at, channel, write_key, body)
-       SELECT m, t, e, a, u, ts, s, c, $9, b::jsonb
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $10::text[])
-         AS x(m, t, e, a, u, ts, s, c, b)
-       ON CONFLICT (message_id) DO NOTHING
-       RETURNING message_id, received_at`,
-      [cols.id, cols.type, cols.event, cols.anon, cols.user, cols.ts, cols.sent, cols.channel, writeKey, cols.body],
-    ),
-  );
+  // resolution and insert share one transaction; a deadlock or a profile merged away under us re-runs it
+  let result: { rows: { message_id: string; received_at: Date }[]; profiles: string[]; merges: MergeDecision[] };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      result = await db.transaction(async (tx) => {
+        const graph = await resolveEvents(tx, [...firstOf.values()], rules, db.kind === 'postgres');
+        const profile = cols.id.map((id) => graph.profileOf.get(id) ?? null);
+        // one statement for the whole batch: unnest keeps it at 11 parameters however many events there are
+        const { rows } = await tx.query<{ message_id: string; received_at: Date }>(
+          `INSERT INTO events (message_id, type, event, anonymous_id, user_id, timestamp, sent_at, channel, write_key, body, profile_id)
+           SELECT m, t, e, a, u, ts, s, c, $9, b::jsonb, p
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $10::text[], $11::text[])
+             AS x(m, t, e, a, u, ts, s, c, b, p)
+           ON CONFLICT (message_id) DO NOTHING
+           RETURNING message_id, received_at`,
+          [cols.id, cols.type, cols.event, cols.anon, cols.user, cols.ts, cols.sent, cols.channel, writeKey, cols.body, profile],
+        );
+        return { rows, profiles: [...graph.touched], merges: graph.merges };
+      });
+      break;
+    } catch (error) {
+      if (attempt < 8 && isRetryable(error)) continue;
+      throw error;
+    }
+  }
+  const { rows } = result;
   const stored: StoredEvent[] = [];
   const byId = new Map(checked.valid.map((v) => [v.value.messageId, v.value] as const));
   for (const row of rows) stored.push({ event: byId.get(row.message_id)!, writeKey, receivedAt: new Date(row.received_at) });
-  return { response: { accepted: rows.length, duplicates: checked.valid.length - rows.length, rejected }, stored };
+  return { response: { accepted: rows.length, duplicates: checked.valid.length - rows.length, rejected }, stored, profiles: result.profiles, merges: result.merges };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Db } from './db/types';
 
 /**
  * Migrations in order; migration `i` is schema version `i + 1`. Plain SQL that runs unchanged on PGlite and Postgres.
- * Version numbers 2–9 are left for the identity graph and profile tables (identities, profiles, profile_merges).
+ * Version 2 is the identity graph (profiles, identities, profile_merges); 3–9 stay free for it.
  */
 export const MIGRATIONS: readonly string[] = [
   /* 1: events and consent proof records */ `
@@ -43,6 +43,46 @@ export const MIGRATIONS: readonly string[] = [
     received_at     timestamptz NOT NULL DEFAULT now()
   );
   CREATE INDEX consent_records_received_at_idx ON consent_records (received_at);
+  `,
+  /* 2: the identity graph. A merge only points the absorbed profile at the survivor (merged_into) and moves root_id,
+     so identities and events keep the profile they were first resolved to and an undo is exact. */ `
+  CREATE TABLE profiles (
+    profile_id   text PRIMARY KEY,
+    root_id      text NOT NULL,
+    merged_into  text REFERENCES profiles (profile_id),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX profiles_root_id_idx ON profiles (root_id);
+  CREATE INDEX profiles_merged_into_idx ON profiles (merged_into) WHERE merged_into IS NOT NULL;
+  CREATE INDEX profiles_updated_at_idx ON profiles (updated_at) WHERE merged_into IS NULL;
+
+  CREATE TABLE identities (
+    type           text NOT NULL,
+    value          text NOT NULL,
+    hashed         boolean NOT NULL,
+    profile_id     text NOT NULL REFERENCES profiles (profile_id),
+    message_id     text,
+    first_seen_at  timestamptz NOT NULL,
+    PRIMARY KEY (type, value)
+  );
+  CREATE INDEX identities_profile_id_idx ON identities (profile_id);
+
+  CREATE TABLE profile_merges (
+    merge_id              bigserial PRIMARY KEY,
+    status                text NOT NULL CHECK (status IN ('merged', 'refused', 'undone')),
+    surviving_profile_id  text NOT NULL REFERENCES profiles (profile_id),
+    absorbed_profile_id   text NOT NULL REFERENCES profiles (profile_id),
+    reason                text NOT NULL,
+    message_id            text,
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    undone_at             timestamptz
+  );
+  CREATE INDEX profile_merges_surviving_idx ON profile_merges (surviving_profile_id);
+  CREATE INDEX profile_merges_absorbed_idx ON profile_merges (absorbed_profile_id);
+
+  ALTER TABLE events ADD COLUMN profile_id text;
+  CREATE INDEX events_profile_id_idx ON events (profile_id, timestamp) WHERE profile_id IS NOT NULL;
   `,
 ];
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCollector, createPostgresDb, openDb, type Db } from '../../src/collector/index';
+import { createCollector, createPostgresDb, MIGRATIONS, openDb, type Db } from '../../src/collector/index';
 import { createRateLimiter } from '../../src/collector/rate-limit';
 import { post, serve, trackEvent, WRITE_KEYS } from './helpers';
 import { findPostgresBinDir, POSTGRES_REQUIRED, startPostgres, type PostgresInstance } from './postgres';
@@ -162,8 +162,8 @@ describe.skipIf(!findPostgresBinDir() && !POSTGRES_REQUIRED)('real Postgres', ()
     await Promise.all(collectors.map((c) => c.ready));
     const db = createPostgresDb(pg.url);
     try {
-      const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
-      expect(rows.map((r) => r.version)).toEqual([1]);
+      const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     } finally {
       await db.close();
       await Promise.all(collectors.map((c) => c.close()));
