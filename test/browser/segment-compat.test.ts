@@ -1,7 +1,7 @@
 /**
  * The other direction: the real `@segment/analytics-next` browser SDK (its UMD build from node_modules) in headless
  * Chromium, pointed at our collector on 127.0.0.1 with inline CDN settings so nothing goes to the internet. Its page,
- * track and identify calls are stored with the same userId as Touchpoint's events for the same user, so a shop can
+ * track and identify calls are stored and joined into the same profile as Touchpoint's events for the same user, so a shop can
  * migrate one page at a time.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -90,6 +90,11 @@ describe('Segment-compatible traffic from @segment/analytics-next', () => {
       // one user across both SDKs: the identify calls of both link their device ids to u-42
       const devices = new Set(stored.filter((r) => r.type === 'identify' && r.user_id === 'u-42').map((r) => r.anonymous_id));
       expect(devices).toEqual(new Set([ajsAnonymousId, tp[0].anonymous_id]));
+      // …and the collector's identity graph joins both SDKs' devices and events into that user's one profile
+      const profile = await collector.collector.profiles.find('user_id', 'u-42');
+      expect(new Set(profile?.devices.map((d) => d.anonymousId))).toEqual(devices);
+      expect(profile?.touchpoints.total).toBe(stored.length);
+      expect(profile?.identities).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'anonymous_id', value: ajsAnonymousId })]));
       expect(outside).toEqual([]);
       await context.close();
     } finally {
