@@ -115,7 +115,15 @@ describe('demo shop, consent accepted', () => {
       );
       const identify = typeof rows[0]!.body === 'string' ? JSON.parse(rows[0]!.body) : rows[0]!.body;
       expect(rows[0]!.user_id).toMatch(/^cust-[0-9a-f]{8}$/);
-      expect(identify.identities).toEqual([{ type: 'email', value: expect.stringMatching(/^[0-9a-f]{64}$/), hashed: true }]);
+      // the login links the hashed e-mail, the customer number and the loyalty card the till scans (the shown number)
+      const card = await page.textContent('[data-loyalty-id]');
+      expect(identify.identities).toEqual(
+        expect.arrayContaining([
+          { type: 'email', value: expect.stringMatching(/^[0-9a-f]{64}$/), hashed: true },
+          { type: 'customer_id', value: rows[0]!.user_id, hashed: false },
+          { type: 'loyalty_id', value: card, hashed: false },
+        ]),
+      );
       expect(JSON.stringify(identify)).not.toContain('Example.com');
 
       await page.click('#logout');

@@ -30,7 +30,7 @@ const T = {
     orderNo: 'Bestellnummer', orderText: 'Eine Bestätigung ist unterwegs (im Demo-Shop natürlich nicht wirklich).',
     required: 'Bitte füllen Sie alle Pflichtfelder aus.', loginTitle: 'Anmelden', password: 'Passwort',
     loginHint: 'Demo: jede E-Mail-Adresse und jedes Passwort funktionieren.', signIn: 'Anmelden',
-    signedInAs: 'Angemeldet als', logout: 'Abmelden', loggedOut: 'Sie sind abgemeldet.', customerNo: 'Kundennummer',
+    signedInAs: 'Angemeldet als', logout: 'Abmelden', loggedOut: 'Sie sind abgemeldet.', customerNo: 'Kundennummer', loyaltyNo: 'Kundenkarte',
     privacy: 'Datenschutz-Einstellungen', imprint: 'Impressum', dataPolicy: 'Datenschutzerklärung',
     demoNote: 'Demo-Shop von Touchpoint – keine echten Bestellungen.', dashboard: 'Dashboard',
     nothingHere: 'Seite nicht gefunden', nothingText: 'Diese Seite gibt es nicht.', cartCount: 'Artikel im Warenkorb',
@@ -54,7 +54,7 @@ const T = {
     orderNo: 'Order number', orderText: 'A confirmation is on its way (not really – this is a demo shop).',
     required: 'Please fill in all required fields.', loginTitle: 'Sign in', password: 'Password',
     loginHint: 'Demo: any e-mail address and any password work.', signIn: 'Sign in',
-    signedInAs: 'Signed in as', logout: 'Sign out', loggedOut: 'You are signed out.', customerNo: 'Customer number',
+    signedInAs: 'Signed in as', logout: 'Sign out', loggedOut: 'You are signed out.', customerNo: 'Customer number', loyaltyNo: 'Loyalty card',
     privacy: 'Privacy settings', imprint: 'Imprint', dataPolicy: 'Privacy policy',
     demoNote: 'Touchpoint demo shop – no real orders.', dashboard: 'Dashboard',
     nothingHere: 'Page not found', nothingText: 'This page does not exist.', cartCount: 'items in cart',
@@ -181,6 +181,9 @@ function customerId(email) {
   }
   return 'cust-' + h.toString(16).padStart(8, '0');
 }
+
+/** The demo customer's loyalty card number, derived from the customer number so every device shows the same card. */
+const loyaltyId = (id) => 'L-' + (parseInt(id.slice(5), 16) % 90000 + 10000);
 
 // ---------- layout ----------
 
@@ -487,6 +490,7 @@ const pages = {
         root.innerHTML = `<div class="panel">
           <p>${esc(t('signedInAs'))} <strong data-user-email>${esc(user.email)}</strong></p>
           <p class="muted small">${esc(t('customerNo'))}: <code>${esc(user.id)}</code></p>
+          <p class="muted small">${esc(t('loyaltyNo'))}: <code data-loyalty-id>${esc(loyaltyId(user.id))}</code></p>
           <button class="btn btn-ghost" type="button" id="logout">${esc(t('logout'))}</button>
         </div>`;
         return;
@@ -514,7 +518,9 @@ const pages = {
       const user = { id: customerId(email), email };
       writeJson(KEYS.user, user);
       // the e-mail leaves the browser only as an identity link, which the SDK hashes; traits carry no raw PII
-      tp((touchpoint) => touchpoint.identify(user.id, { customer_since: '2024', preferred_language: lang() }, { identities: [{ type: 'email', value: email }] }));
+      tp((touchpoint) => touchpoint.identify(user.id, { customer_since: '2024', preferred_language: lang() }, {
+        identities: [{ type: 'email', value: email }, { type: 'customer_id', value: user.id }, { type: 'loyalty_id', value: loyaltyId(user.id) }],
+      }));
       applyTexts();
       render();
     });
