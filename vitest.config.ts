@@ -16,6 +16,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // the same guarantees in Chromium, Firefox and WebKit (TP_ENGINES narrows); serial like `browser`
+        test: {
+          name: 'engines',
+          include: ['test/engines/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,348 @@
+/**
+ * Every real-browser guarantee in every selected engine (TP_ENGINES, all three by default): the same scenarios drive
+ * Chromium (playwright-core), Firefox ESR (puppeteer-core over WebDriver BiDi) and WebKitGTK (WebKitWebDriver +
+ * webdriverio under Xvfb) against the built bundle and the harness's test collector, asserting on what the collector
+ * received and what the browser stored.
+ */
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../browser/harness';
+import { launchEngine, selectedEngines, LAUNCH_TIMEOUT_MS, type Engine, type Profile } from './driver';
+import {
+  banner, consentState, deliveryPage, expectNoPageErrors, FIRST_LAYER, GPC, pressOn, ready, replayPage, setOffline,
+  shopPage, startSlowAssets, storageAudit, tracked, NO_INDEXEDDB, NO_WEB_LOCKS,
+} from './scenarios';
+
+for (const name of selectedEngines()) {
+  describe(name, () => {
+    let engine: Engine;
+    let server: TestServer;
+    const profiles: Profile[] = [];
+    const profile = async () => {
+      const p = await engine.newProfile();
+      profiles.push(p);
+      return p;
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    beforeAll(async () => {
+      engine = await launchEngine(name);
+      recordVersion(engine);
+    }, LAUNCH_TIMEOUT_MS * 2);
+    afterAll(async () => {
+      await engine?.close();
+      await server?.close();
+    });
+    beforeEach(async () => {
+      await server?.close();
+      server = await startServer();
+    });
+    afterEach(async () => {
+      for (const p of profiles.splice(0)) await p.close().catch(() => {});
+    });
+
+    describe('delivery', () => {
+      it('replays snippet calls made before the bundle arrives, in order, with the time of the call', async () => {
+        const slow = await startSlowAssets(700);
+        try {
+          server.page('/replay.html', replayPage(slow.url + '/touchpoint.js', `window.t0 = Date.now(); touchpoint.track('first', { n: 1 }); touchpoint.identify('user-1', { plan: 'gold' }); touchpoint.track('second', { n: 2 });`));
+          const tab = await (await profile()).newTab();
+          await tab.goto(server.url + '/replay.html');
+          await server.waitFor(() => server.events.length >= 3, 20_000, 'three events');
+          const t0 = await tab.evaluate<number>('window.t0');
+          const [a, b, c] = server.events;
+          expect([a.type, a.event, b.type, b.userId, c.event]).toEqual(['track', 'first', 'identify', 'user-1', 'second']);
+          for (const e of [a, b, c]) expect(Math.abs(Date.parse(e.timestamp) - t0)).toBeLessThan(300);
+          expect(Date.parse(a.sentAt) - t0).toBeGreaterThanOrEqual(600);
+          expect(new Set([a.anonymousId, b.anonymousId, c.anonymousId]).size).toBe(1);
+          await expectNoPageErrors(tab);
+        } finally {
+          await slow.close();
+        }
+      });
+
+      it('captures one page view per real URL change in an SPA, never two for the same URL', async () => {
+        server.page('/app', deliveryPage({ autoPageViews: true }));
+        const tab = await (await profile()).newTab();
+        await tab.goto(server.url + '/app');
+        await server.waitFor(() => server.events.some((e) => e.type === 'page'), 15_000, 'landing page view');
+        await tab.evaluate(`(async () => {
+          const tick = () => new Promise((r) => setTimeout(r, 50));
+          history.pushState({}, '', '/app/products'); await tick();
+          history.replaceState({}, '', '/app/products'); await tick();
+          history.pushState({}, '', '/app/products'); await tick();
+          history.pushState({}, '', '/app/products/42'); await tick();
+          location.hash = '#reviews'; await tick();
+          history.back(); await tick(); await tick();
+          await touchpoint.flush();
+        })()`);
+        await server.waitFor(() => server.events.filter((e) => e.type === 'page').length >= 5, 15_000, 'five page views');
+        await sleep(300);
+        const views = server.events.filter((e) => e.type === 'page').map((e) => e.context.page.path + (new URL(e.context.page.url).hash || ''));
+        expect(views).toEqual(['/app', '/app/products', '/app/products/42', '/app/products/42#reviews', '/app/products/42']);
+        expect(server.events.filter((e) => e.type === 'page')[2].context.page.referrer).toBe(server.url + '/app/products');
+        await expectNoPageErrors(tab);
+      });
+
+      it('offline → online: 50 events tracked offline are delivered exactly once', async () => {
+        server.page('/p', deliveryPage());
+        const p = await profile();
+        const tab = await p.newTab();
+        await tab.goto(server.url + '/p');
+        await ready(tab);
+        await sleep(500);
+        await setOffline(engine, p, server, true);
+        await tab.evaluate(`fire(50, 'offline')`);
+        await sleep(2500);
+        expect(tracked(server, 'offline')).toHaveLength(0);
+        await setOffline(engine, p, server, false);
+        await server.waitFor(() => tracked(server, 'offline').length === 50, 45_000, '50 events');
+        await sleep(1000);
+        expect(tracked(server, 'offline')).toHaveLength(50);
+        expect(server.duplicates()).toBe(0);
+        expect(await tab.evaluate('touchpoint.debug().then((d) => d.outbox.kind)')).toBe('indexeddb');
+        await expectNoPageErrors(tab);
+      });
+
+      it('close → reopen: events of a page closed while offline are delivered by the next page', async () => {
+        server.page('/p', deliveryPage());
+        const p = await profile();
+        const first = await p.newTab();
+        await first.goto(server.url + '/p');
+        await ready(first);
+        await sleep(500);
+        await setOffline(engine, p, server, true);
+        await first.evaluate(`fire(30, 'closed')`);
+        await sleep(800);
+        // a second tab keeps the profile alive while the tracked page closes
+        const second = await p.newTab();
+        await first.close();
+        expect(tracked(server, 'closed')).toHaveLength(0);
+        await setOffline(engine, p, server, false);
+        await second.goto(server.url + '/p');
+        await server.waitFor(() => tracked(server, 'closed').length === 30, 45_000, '30 events from the closed page');
+        await sleep(500);
+        expect(server.duplicates()).toBe(0);
+      });
+
+      it('two tabs × 300 events on a collector failing half the requests: all unique, none missing, none twice', async () => {
+        server.behave(({ path, n }) => (path === '/v1/batch' && n % 2 === 0 ? { status: 503 } : undefined));
+        server.page('/p', deliveryPage({ batchSize: 100 }));
+        const p = await profile();
+        const a = await p.newTab();
+        const b = await p.newTab();
+        await a.goto(server.url + '/p');
+        await b.goto(server.url + '/p');
+        await Promise.all([ready(a), ready(b)]);
+        await Promise.all([a.evaluate(`fire(300, 'A')`), b.evaluate(`fire(300, 'B')`)]);
+        await server.waitFor(() => tracked(server).length === 600, 120_000, '600 unique events');
+        await sleep(1500);
+        for (const prefix of ['A', 'B']) expect(new Set(tracked(server, prefix).map((e) => e.properties.i)).size).toBe(300);
+        // a 503 stores nothing, so any event received twice would be a batch sent by two tabs or resent after a 200
+        expect(server.duplicates()).toBe(0);
+        await expectNoPageErrors(a, b);
+      });
+
+      it('without Web Locks the lease keeps one flusher: two tabs on a flaky collector, none missing, none twice', async () => {
+        server.behave(({ path, n }) => (path === '/v1/batch' && n % 2 === 0 ? { status: 503 } : undefined));
+        server.page('/p', deliveryPage({ batchSize: 50 }, '', NO_WEB_LOCKS));
+        const p = await profile();
+        const a = await p.newTab();
+        const b = await p.newTab();
+        await a.goto(server.url + '/p');
+        await b.goto(server.url + '/p');
+        await Promise.all([ready(a), ready(b)]);
+        expect(await a.evaluate('typeof navigator.locks')).toBe('undefined');
+        await Promise.all([a.evaluate(`fire(100, 'A')`), b.evaluate(`fire(100, 'B')`)]);
+        await server.waitFor(() => tracked(server).length === 200, 120_000, '200 unique events');
+        await sleep(1500);
+        expect(server.duplicates()).toBe(0);
+        await expectNoPageErrors(a, b);
+      });
+
+      it('without IndexedDB the SDK still delivers from memory', async () => {
+        server.page('/p', deliveryPage({}, `touchpoint.ready(function () { fire(3, 'memory') });`, NO_INDEXEDDB));
+        const tab = await (await profile()).newTab();
+        await tab.goto(server.url + '/p');
+        await server.waitFor(() => tracked(server, 'memory').length === 3, 20_000, '3 events from memory');
+        expect(await tab.evaluate('touchpoint.debug().then((d) => d.outbox.kind)')).toBe('memory');
+        await expectNoPageErrors(tab);
+      });
+
+      it('page hide: events tracked just before navigating away arrive (keepalive, beacon fallback)', async () => {
+        server.page('/p', deliveryPage({ flushIntervalMs: 60_000 }));
+        server.page('/next', '<!doctype html><title>next</title><p>next</p>');
+        const tab = await (await profile()).newTab();
+        await tab.goto(server.url + '/p');
+        await ready(tab);
+        // let start-up finish (outbox open, leftovers flushed), so only page hide can send what follows
+        await sleep(1500);
+        await tab.evaluate(`fire(15, 'hide')`);
+        await sleep(300);
+        await tab.goto(server.url + '/next');
+        await server.waitFor(() => tracked(server, 'hide').length === 15, 15_000, '15 events sent on page hide');
+        expect(server.received.some((r) => r.path === '/v1/batch' && r.contentType.startsWith('text/plain'))).toBe(true);
+      });
+
+      it('honours Retry-After on 429', async () => {
+        let first = 0;
+        server.behave(({ path }) => {
+          if (path !== '/v1/batch' || first) return undefined;
+          first = Date.now();
+          return { status: 429, headers: { 'Retry-After': '3' } };
+        });
+        server.page('/p', deliveryPage());
+        const tab = await (await profile()).newTab();
+        await tab.goto(server.url + '/p');
+        await ready(tab);
+        await tab.evaluate(`fire(5, 'retry')`);
+        await server.waitFor(() => tracked(server, 'retry').length === 5, 30_000, '5 events after Retry-After');
+        const batches = server.received.filter((r) => r.path === '/v1/batch');
+        expect(batches[1]!.time - first).toBeGreaterThanOrEqual(2900);
+      });
+    });
+
+    describe('consent', () => {
+      it('no storage and no requests before consent; after accepting (keyboard) the events flow', async () => {
+        server.page('/shop.html', shopPage(server));
+        const p = await profile();
+        const tab = await p.newTab();
+        await tab.goto(server.url + '/shop.html');
+        await tab.waitFor(`!!${banner(FIRST_LAYER)}`, 30_000, 'banner');
+        await tab.evaluate(`touchpoint.track('product_viewed', { sku: 'A1' })`);
+        await sleep(1500);
+        expect(await storageAudit(tab, p, server.url)).toEqual({ cookie: '', local: 0, session: 0, idb: [], opens: 0, jar: [] });
+        expect(server.requests.filter((r) => r.path.startsWith('/v1/'))).toEqual([]);
+        expect((await consentState(tab)).status).toBe('pending');
+
+        await pressOn(tab, `${FIRST_LAYER} [data-touchpoint-action="accept-all"]`);
+        await server.waitFor(() => server.consentRecords.length === 1, 15_000, 'proof record');
+        expect(server.consentRecords[0]).toMatchObject({ method: 'accept_all', layer: 'banner', locale: 'de', denied: [] });
+        // by default events before a decision are dropped; the landing page view is captured on grant, then events flow
+        await server.waitFor(() => server.events.some((e) => e.type === 'page'), 15_000, 'landing page view');
+        await tab.evaluate(`touchpoint.track('cart_viewed')`);
+        await server.waitFor(() => server.events.some((e) => e.event === 'cart_viewed'), 15_000, 'event after consent');
+        expect(server.events.some((e) => e.event === 'product_viewed')).toBe(false);
+        const jar = await p.cookies(server.url);
+        expect(jar.find((c) => c.name === 'tp_consent')).toMatchObject({ httpOnly: false });
+        await expectNoPageErrors(tab);
+      });
+
+      it('reject (keyboard) is remembered across a reload: no banner, nothing but the proof record sent', async () => {
+        server.page('/shop.html', shopPage(server));
+        const p = await profile();
+        const tab = await p.newTab();
+        await tab.goto(server.url + '/shop.html');
+        await pressOn(tab, `${FIRST_LAYER} [data-touchpoint-action="reject-all"]`);
+        await server.waitFor(() => server.consentRecords.length === 1, 15_000, 'proof record');
+        await tab.goto(server.url + '/shop.html');
+        await tab.waitFor('touchpoint.consent && touchpoint.consent.get && touchpoint.consent.get().status === "decided"', 15_000, 'stored decision');
+        await tab.evaluate(`touchpoint.track('after_reject')`);
+        await sleep(1000);
+        expect(await consentState(tab)).toMatchObject({ status: 'decided', method: 'reject_all' });
+        expect(await tab.evaluate(`!${banner(FIRST_LAYER)}`)).toBe(true);
+        expect(server.requests.filter((r) => r.path.startsWith('/v1/') && r.path !== '/v1/consent')).toEqual([]);
+        const audit = await storageAudit(tab, p, server.url);
+        expect(audit).toMatchObject({ local: 0, session: 0, idb: [], opens: 0, jar: ['tp_consent'] });
+      });
+
+      it('accept then withdraw: queued events are deleted, the device id goes, the withdrawal is recorded', async () => {
+        server.page('/p', deliveryPage({ cookieDomain: '127.0.0.1' }));
+        const p = await profile();
+        const tab = await p.newTab();
+        await tab.goto(server.url + '/p');
+        await ready(tab);
+        await tab.evaluate(`fire(3, 'before')`);
+        await server.waitFor(() => tracked(server, 'before').length === 3, 15_000, 'events before withdrawal');
+        // the collector now refuses batches, so the next events wait in the outbox
+        server.behave(({ path }) => (path === '/v1/batch' ? { status: 503 } : undefined));
+        await tab.evaluate(`fire(5, 'queued')`);
+        await tab.waitFor('touchpoint.debug().then((d) => d.outbox.size >= 5)', 15_000, 'five queued events');
+        await tab.evaluate(`touchpoint.consent.set({ analytics: false })`);
+        server.behave(undefined);
+        await server.waitFor(() => server.consentRecords.some((r) => r.method === 'withdrawal'), 15_000, 'withdrawal record');
+        await tab.waitFor('indexedDB.databases().then((l) => !l.some((d) => d.name === "touchpoint"))', 15_000, 'outbox database deleted');
+        await tab.evaluate(`touchpoint.flush()`);
+        await sleep(1500);
+        expect(tracked(server, 'queued')).toHaveLength(0);
+        expect(await tab.evaluate('document.cookie.includes("tp_id=")')).toBe(false);
+        expect(await tab.evaluate('touchpoint.debug().then((d) => d.anonymousId ?? null)')).toBe(null);
+      });
+
+      it('GPC starts the visitor as denied with a gpc record; opting in by keyboard stays possible', async () => {
+        server.page('/shop.html', shopPage(server, GPC));
+        const p = await profile();
+        const tab = await p.newTab();
+        await tab.goto(server.url + '/shop.html');
+        await server.waitFor(() => server.consentRecords.length === 1, 15_000, 'gpc record');
+        expect(server.consentRecords[0]).toMatchObject({ method: 'gpc', layer: 'none', granted: ['necessary'] });
+        expect(await consentState(tab)).toMatchObject({ status: 'decided', method: 'gpc', signal: 'gpc' });
+        await tab.waitFor(`!!${banner(FIRST_LAYER)}`, 15_000, 'GPC notice');
+        expect(await tab.evaluate(`!${banner(`${FIRST_LAYER} [data-touchpoint-action="accept-all"]`)}`)).toBe(true);
+        expect(server.requests.filter((r) => r.path === '/v1/batch')).toEqual([]);
+        await pressOn(tab, `${FIRST_LAYER} [data-touchpoint-action="open-preferences"]`);
+        await tab.waitFor(`!!${banner('dialog[open]')}`, 10_000, 'preferences dialog');
+        await pressOn(tab, 'dialog [role="switch"]:not([disabled])', 'Space');
+        await pressOn(tab, 'dialog [data-touchpoint-action="save-preferences"]');
+        await tab.waitFor('touchpoint.consent.get().method === "custom"', 10_000, 'custom decision');
+        expect(await consentState(tab)).toMatchObject({ method: 'custom', granted: ['necessary', 'analytics'] });
+      });
+
+      it('the banner keyboard path: focus enters the dialog, Escape closes it undecided and returns focus, Enter rejects', async () => {
+        server.page('/shop.html', shopPage(server));
+        const tab = await (await profile()).newTab();
+        await tab.goto(server.url + '/shop.html');
+        await pressOn(tab, `${FIRST_LAYER} [data-touchpoint-action="open-preferences"]`);
+        await tab.waitFor(`!!${banner('dialog[open]')}`, 10_000, 'preferences dialog');
+        const root = `document.getElementById('tp-consent').shadowRoot`;
+        await tab.waitFor(`!!${root}.activeElement && ${root}.querySelector('dialog').contains(${root}.activeElement)`, 5000, 'focus inside the dialog');
+        await tab.press('Escape');
+        await tab.waitFor(`!${banner('dialog[open]')}`, 5000, 'dialog closed');
+        expect(await tab.evaluate(`${root}.activeElement?.getAttribute('data-touchpoint-action')`)).toBe('open-preferences');
+        expect((await consentState(tab)).status).toBe('pending');
+        await tab.press('Tab');
+        expect((await consentState(tab)).status).toBe('pending');
+        await pressOn(tab, `${FIRST_LAYER} [data-touchpoint-action="reject-all"]`);
+        await tab.waitFor('touchpoint.consent.get().status === "decided"', 10_000, 'decision');
+        expect((await consentState(tab)).method).toBe('reject_all');
+        await expectNoPageErrors(tab);
+      });
+    });
+
+    describe('identity', () => {
+      it('two browser profiles: different anonymousIds, the same userId after identify', async () => {
+        server.page('/p', deliveryPage({}, `touchpoint.ready(function () { touchpoint.track('visit_started', { who: location.hash.slice(1) }) });`));
+        const ids: string[] = [];
+        for (const who of ['phone', 'laptop']) {
+          const p = await profile();
+          const tab = await p.newTab();
+          await tab.goto(`${server.url}/p#${who}`);
+          await server.waitFor(() => server.events.some((e) => e.event === 'visit_started' && e.properties.who === who), 15_000, `${who} visit`);
+          await tab.evaluate(`touchpoint.identify('user-42', { plan: 'gold' })`);
+          await tab.evaluate(`touchpoint.track('after_login', { who: '${who}' })`);
+          await server.waitFor(() => server.events.some((e) => e.event === 'after_login' && e.properties.who === who), 15_000, `${who} login`);
+          ids.push(server.events.find((e) => e.event === 'visit_started' && e.properties.who === who)!.anonymousId);
+          await p.close();
+        }
+        expect(ids[0]).not.toBe(ids[1]);
+        const identifies = server.events.filter((e) => e.type === 'identify');
+        expect(identifies.map((e) => e.userId)).toEqual(['user-42', 'user-42']);
+        expect(new Set(identifies.map((e) => e.anonymousId))).toEqual(new Set(ids));
+        for (const e of server.events.filter((x) => x.event === 'after_login')) expect(e.userId).toBe('user-42');
+      });
+    });
+  });
+}
+
+/** Writes the engines' versions next to the JSON results, for the README's compatibility table. */
+function recordVersion(engine: Engine): void {
+  try {
+    mkdirSync('test-results', { recursive: true });
+    const file = 'test-results/engines.json';
+    const all = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+    all[engine.name] = engine.version;
+    writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+  } catch {
+    // only a report
+  }
+}
