@@ -6,6 +6,9 @@
 import type { TouchpointEvent } from '../schema/event';
 import type { Send, SendResult } from './types';
 
+// cookies only ever go to a collector on the page's own origin (its HttpOnly device cookie); cross-origin ones get none
+const CREDENTIALS: RequestCredentials = 'same-origin';
+
 /** Keepalive requests of one page share this budget (Fetch spec), so page-hide sends are split to fit. */
 export const KEEPALIVE_BUDGET_BYTES = 64 * 1024;
 
@@ -60,7 +63,7 @@ export function createHttpSend(options: HttpSendOptions): Send {
       // text/plain with the key in the body is a simple request: no preflight that a closing page could lose
       const body = JSON.stringify({ batch, sentAt, writeKey: options.writeKey });
       try {
-        const res = await doFetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain' } });
+        const res = await doFetch(url, { method: 'POST', body, keepalive: true, credentials: CREDENTIALS, headers: { 'Content-Type': 'text/plain' } });
         return classifyResponse(res.status, await readJson(res));
       } catch {
         const beacon = options.sendBeacon ?? (typeof navigator !== 'undefined' && navigator.sendBeacon ? navigator.sendBeacon.bind(navigator) : undefined);
@@ -73,7 +76,7 @@ export function createHttpSend(options: HttpSendOptions): Send {
       const res = await doFetch(url, {
         method: 'POST',
         body: JSON.stringify({ batch, sentAt }),
-        credentials: 'omit',
+        credentials: CREDENTIALS,
         headers: { 'Content-Type': 'application/json', Authorization: auth },
       });
       return classifyResponse(res.status, await readJson(res), parseRetryAfter(res.headers.get('Retry-After'), now()));
@@ -91,13 +94,16 @@ async function readJson(res: Response): Promise<unknown> {
   }
 }
 
-/** Posts a consent proof record to `${collectorUrl}/v1/consent`: no cookies, no tracking id, survives a page change. */
+/**
+ * Posts a consent proof record to `${collectorUrl}/v1/consent`: no tracking id, survives a page change. Cookies go
+ * only to a same-origin collector, so that one can clear its device cookie when analytics is refused or withdrawn.
+ */
 export function postConsentRecord(collectorUrl: string, writeKey: string, record: unknown, doFetch: typeof fetch = globalThis.fetch): Promise<boolean> {
   const url = endpoint(collectorUrl, '/v1/consent');
   return doFetch(url, {
     method: 'POST',
     keepalive: true,
-    credentials: 'omit',
+    credentials: CREDENTIALS,
     headers: { 'Content-Type': 'text/plain' },
     body: JSON.stringify({ records: [record], writeKey }),
   }).then((r) => r.ok, () => false);
