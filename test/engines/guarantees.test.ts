@@ -6,11 +6,11 @@
  */
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../browser/harness';
-import { launchEngine, selectedEngines, LAUNCH_TIMEOUT_MS, type Engine, type Profile } from './driver';
+import { fixturePage, startServer, type TestServer } from '../browser/harness';
+import { launchEngine, poll, selectedEngines, LAUNCH_TIMEOUT_MS, type Engine, type Profile } from './driver';
 import {
   banner, consentState, deliveryPage, expectNoPageErrors, FIRST_LAYER, GPC, pressOn, ready, replayPage, setOffline,
-  shopPage, startSlowAssets, storageAudit, tracked, NO_INDEXEDDB, NO_WEB_LOCKS,
+  shopPage, startSlowAssets, storageAudit, tracked, NO_INDEXEDDB, NO_WEB_LOCKS, SPIES, startFirstPartyShop, WIPE_SCRIPT_STORAGE,
 } from './scenarios';
 
 for (const name of selectedEngines()) {
@@ -352,6 +352,50 @@ for (const name of selectedEngines()) {
         expect(identifies.map((e) => e.userId)).toEqual(['user-42', 'user-42']);
         expect(new Set(identifies.map((e) => e.anonymousId))).toEqual(new Set(ids));
         for (const e of server.events.filter((x) => x.event === 'after_login')) expect(e.userId).toBe('user-42');
+      });
+
+      it('first-party device cookie: HttpOnly, set only after consent, recognises the visitor after a storage wipe, cleared on withdrawal', async () => {
+        const shop = await startFirstPartyShop({
+          '/p': (origin) => fixturePage({ config: { autoPageViews: false }, head: SPIES }).replace('collectorUrl: location.origin', `collectorUrl: ${JSON.stringify(origin)}`),
+          '/blank': () => '<!doctype html><title>blank</title><p>no SDK here</p>',
+        });
+        try {
+          const p = await profile();
+          const tab = await p.newTab();
+          await tab.goto(shop.url + '/p');
+          await ready(tab);
+          await tab.evaluate(`touchpoint.track('before_consent')`);
+          await sleep(1000);
+          expect((await p.cookies(shop.url)).map((c) => c.name)).toEqual([]);
+          expect(await shop.events()).toEqual([]);
+
+          await tab.evaluate(`touchpoint.consent.set({ analytics: true })`);
+          await tab.evaluate(`touchpoint.track('first_visit')`);
+          await poll(async () => (await shop.events()).some((e) => e.event === 'first_visit'), 20_000, 'first visit stored');
+          const first = (await shop.events()).find((e) => e.event === 'first_visit')!;
+          const cookie = (await p.cookies(shop.url)).find((c) => c.name === 'tp_device');
+          expect(cookie).toMatchObject({ value: first.anonymousId, httpOnly: true });
+          expect(await tab.evaluate('document.cookie')).not.toContain('tp_device');
+
+          // a week later the browser has wiped every script-written store; the HttpOnly cookie is still there
+          await tab.goto(shop.url + '/blank');
+          expect(await tab.evaluate(WIPE_SCRIPT_STORAGE)).toBe('');
+          await tab.goto(shop.url + '/p');
+          await ready(tab);
+          expect((await consentState(tab)).status).toBe('pending');
+          await tab.evaluate(`touchpoint.consent.set({ analytics: true })`);
+          await tab.evaluate(`touchpoint.track('returned')`);
+          await poll(async () => (await shop.events()).some((e) => e.event === 'returned'), 20_000, 'return visit stored');
+          const returned = (await shop.events()).find((e) => e.event === 'returned')!;
+          expect(returned.anonymousId).not.toBe(first.anonymousId);
+          expect(returned.deviceId).toBe(first.anonymousId);
+
+          await tab.evaluate(`touchpoint.consent.set({ analytics: false })`);
+          await poll(async () => (await shop.consentMethods()).includes('withdrawal'), 20_000, 'withdrawal record');
+          await poll(async () => !(await p.cookies(shop.url)).some((c) => c.name === 'tp_device'), 10_000, 'device cookie cleared');
+        } finally {
+          await shop.close();
+        }
       });
     });
   });

@@ -105,3 +105,49 @@ ${script}</script></head><body><h1>Replay</h1></body></html>`;
 export async function expectNoPageErrors(...tabs: Tab[]): Promise<void> {
   for (const t of tabs) expect(await pageErrors(t)).toEqual([]);
 }
+
+/**
+ * The reference collector (PGlite in memory, `deviceCookie` on) served first-party: the same origin serves the shop's
+ * pages, the built bundle and `/v1/*`, as a shop that proxies the collector under its own domain does.
+ */
+export async function startFirstPartyShop(pages: Record<string, (origin: string) => string>) {
+  const { createCollector } = await import('../../src/collector/index');
+  let collector: ReturnType<typeof createCollector> | undefined;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path.startsWith('/v1/')) return collector!(req, res);
+    const page = pages[path];
+    if (page) return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page(url));
+    const file = join(DIST, path.replace(/^\/+/, '').replace(/\.\.+/g, ''));
+    if (path !== '/' && existsSync(file)) return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(readFileSync(file));
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  collector = createCollector({ writeKeys: { wk_test: { allowedOrigins: [url] } }, databaseUrl: 'memory://', rateLimit: false, deviceCookie: true, onError: () => {} });
+  await collector.ready;
+  return {
+    url,
+    /** Stored events: anonymousId and the device id the cookie stamped. */
+    async events(): Promise<{ event: string | null; anonymousId: string; deviceId?: string }[]> {
+      const { rows } = await collector!.db.query<{ event: string | null; anonymous_id: string; body: any }>('SELECT event, anonymous_id, body FROM events ORDER BY received_at');
+      return rows.map((r) => ({ event: r.event, anonymousId: r.anonymous_id, deviceId: r.body?.context?.device?.id }));
+    },
+    async consentMethods(): Promise<string[]> {
+      return (await collector!.db.query<{ method: string }>('SELECT method FROM consent_records ORDER BY received_at')).rows.map((r) => r.method);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await collector!.close();
+    },
+  };
+}
+
+/** What the browser's tracking prevention wipes: every script-written store of the origin (run on a page without the SDK). */
+export const WIPE_SCRIPT_STORAGE = `(async () => {
+  localStorage.clear(); sessionStorage.clear();
+  for (const c of document.cookie.split(';')) { const n = c.split('=')[0].trim(); if (n) document.cookie = n + '=; Max-Age=0; Path=/'; }
+  await new Promise((r) => { const q = indexedDB.deleteDatabase('touchpoint'); q.onsuccess = q.onerror = q.onblocked = r; });
+  return document.cookie;
+})()`;
