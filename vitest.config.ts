@@ -17,9 +17,11 @@ export default defineConfig({
         },
       },
       {
-        // the same guarantees in Chromium, Firefox and WebKit (TP_ENGINES narrows); serial like `browser`
+        // the same guarantees in Chromium, Firefox and WebKit (TP_ENGINES narrows); serial like `browser`, and after the
+        // other projects so three browsers never compete with the Chromium suite for two cores
         test: {
           name: 'engines',
+          sequence: { groupOrder: 1 },
           include: ['test/engines/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/browser/global-setup.ts'],

@@ -55,12 +55,13 @@ export interface Engine {
 export const LAUNCH_TIMEOUT_MS = 60_000;
 
 /**
- * The engines to run: `TP_ENGINES=chromium,firefox` narrows the set; all three by default.
+ * The engines to run: `TP_ENGINES=chromium,firefox` narrows the set (`none` for none); all three by default.
  * @example for (const name of selectedEngines()) describe(name, …)
  */
 export function selectedEngines(env = process.env.TP_ENGINES): EngineName[] {
   if (!env?.trim()) return [...ENGINES];
-  const wanted = env.split(',').map((s) => s.trim().toLowerCase());
+  if (env.trim() === 'none') return [];
+  const wanted = env.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   const unknown = wanted.filter((w) => !(ENGINES as readonly string[]).includes(w));
   if (unknown.length) throw new Error(`TP_ENGINES: unknown engine ${unknown.join(', ')}; use ${ENGINES.join(', ')}`);
   return ENGINES.filter((e) => wanted.includes(e));

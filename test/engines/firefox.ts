@@ -50,7 +50,7 @@ export async function launchFirefox(): Promise<Engine> {
         cookies: async (url) =>
           (await context.cookies())
             .filter((c) => new URL(url).hostname.endsWith(c.domain.replace(/^\./, '')))
-            .map((c) => ({ name: c.name, value: c.value, httpOnly: c.httpOnly, sameSite: c.sameSite, secure: c.secure, expires: c.expires })),
+            .map((c) => ({ name: c.name, value: c.value, httpOnly: !!c.httpOnly, sameSite: c.sameSite, secure: c.secure, expires: c.expires })),
         close: () => context.close(),
       };
     },

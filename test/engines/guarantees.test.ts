@@ -13,6 +13,8 @@ import {
   shopPage, startSlowAssets, storageAudit, tracked, NO_INDEXEDDB, NO_WEB_LOCKS, SPIES, startFirstPartyShop, WIPE_SCRIPT_STORAGE,
 } from './scenarios';
 
+if (!selectedEngines().length) it.skip('no engine selected (TP_ENGINES=none)', () => {});
+
 for (const name of selectedEngines()) {
   describe(name, () => {
     let engine: Engine;

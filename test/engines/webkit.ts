@@ -67,7 +67,7 @@ export async function launchWebKit(): Promise<Engine> {
     version = `WebKitGTK ${b.capabilities.browserVersion ?? ''}`.trim();
     await b.setTimeout({ script: LAUNCH_TIMEOUT_MS, pageLoad: LAUNCH_TIMEOUT_MS });
     let initial: string | undefined = await b.getWindowHandle();
-    let current = initial;
+    let current: string | undefined = initial;
     // one WebDriver command sequence at a time: tabs used in parallel must not interleave their switches
     let queue: Promise<unknown> = Promise.resolve();
     const serial = <T>(fn: () => Promise<T>): Promise<T> => {
