@@ -48,6 +48,11 @@ export interface Engine {
   canGoOffline: boolean;
   /** A profile with its own storage (cookies, IndexedDB, localStorage). */
   newProfile(): Promise<Profile>;
+  /**
+   * A browser process of its own on profile directory `dir`; closing it ends the process, and opening `dir` again is a
+   * browser restart. Missing where the engine cannot reopen a profile (WebKitWebDriver starts every session fresh).
+   */
+  persistentProfile?(dir: string): Promise<Profile>;
   close(): Promise<void>;
 }
 

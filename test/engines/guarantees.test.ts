@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fixturePage, startServer, type TestServer } from '../browser/harness';
+import { fixturePage, startServer, tempProfile, type TestServer } from '../browser/harness';
 import { launchEngine, poll, selectedEngines, LAUNCH_TIMEOUT_MS, type Engine, type Profile } from './driver';
 import {
   banner, consentState, deliveryPage, expectNoPageErrors, FIRST_LAYER, GPC, pressOn, ready, replayPage, setOffline,
@@ -125,6 +125,35 @@ for (const name of selectedEngines()) {
         await server.waitFor(() => tracked(server, 'closed').length === 30, 45_000, '30 events from the closed page');
         await sleep(500);
         expect(server.duplicates()).toBe(0);
+      });
+
+      it('survives a browser restart: records written offline before the restart are sent after it', async (ctx) => {
+        if (!engine.persistentProfile) return ctx.skip('WebKitWebDriver starts every session with a fresh profile');
+        server.page('/p', deliveryPage());
+        const dir = tempProfile();
+        try {
+          let p = await engine.persistentProfile(dir.dir);
+          profiles.push(p);
+          let tab = await p.newTab();
+          await tab.goto(server.url + '/p');
+          await ready(tab);
+          await sleep(500);
+          await setOffline(engine, p, server, true);
+          await tab.evaluate(`fire(20, 'restart')`);
+          await tab.waitFor('touchpoint.debug().then((d) => d.outbox.size >= 20)', 15_000, '20 records written');
+          await p.close();
+          expect(tracked(server, 'restart')).toHaveLength(0);
+          p = await engine.persistentProfile(dir.dir);
+          profiles.push(p);
+          tab = await p.newTab();
+          await tab.goto(server.url + '/p');
+          await server.waitFor(() => tracked(server, 'restart').length === 20, 30_000, '20 events after the restart');
+          await sleep(500);
+          expect(server.duplicates()).toBe(0);
+          await p.close();
+        } finally {
+          dir.remove();
+        }
       });
 
       it('two tabs × 300 events on a collector failing half the requests: all unique, none missing, none twice', async () => {
