@@ -6,9 +6,6 @@
 import type { TouchpointEvent } from '../schema/event';
 import type { Send, SendResult } from './types';
 
-// cookies only ever go to a collector on the page's own origin (its HttpOnly device cookie); cross-origin ones get none
-const CREDENTIALS: RequestCredentials = 'same-origin';
-
 /** Keepalive requests of one page share this budget (Fetch spec), so page-hide sends are split to fit. */
 export const KEEPALIVE_BUDGET_BYTES = 64 * 1024;
 
@@ -49,7 +46,10 @@ export function classifyResponse(status: number, body: unknown, retryAfterMs?: n
   return { outcome: 'retry', status, retryAfterMs, error };
 }
 
-/** Creates the native transport. */
+/**
+ * Creates the native transport. Requests keep fetch's default `credentials: 'same-origin'`: cookies (the HttpOnly
+ * device cookie) only ever go to a collector on the page's own origin; a cross-origin collector gets none.
+ */
 export function createHttpSend(options: HttpSendOptions): Send {
   const now = options.now ?? Date.now;
   const url = endpoint(options.collectorUrl, '/v1/batch');
@@ -63,7 +63,7 @@ export function createHttpSend(options: HttpSendOptions): Send {
       // text/plain with the key in the body is a simple request: no preflight that a closing page could lose
       const body = JSON.stringify({ batch, sentAt, writeKey: options.writeKey });
       try {
-        const res = await doFetch(url, { method: 'POST', body, keepalive: true, credentials: CREDENTIALS, headers: { 'Content-Type': 'text/plain' } });
+        const res = await doFetch(url, { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'text/plain' } });
         return classifyResponse(res.status, await readJson(res));
       } catch {
         const beacon = options.sendBeacon ?? (typeof navigator !== 'undefined' && navigator.sendBeacon ? navigator.sendBeacon.bind(navigator) : undefined);
@@ -76,7 +76,6 @@ export function createHttpSend(options: HttpSendOptions): Send {
       const res = await doFetch(url, {
         method: 'POST',
         body: JSON.stringify({ batch, sentAt }),
-        credentials: CREDENTIALS,
         headers: { 'Content-Type': 'application/json', Authorization: auth },
       });
       return classifyResponse(res.status, await readJson(res), parseRetryAfter(res.headers.get('Retry-After'), now()));
@@ -103,7 +102,6 @@ export function postConsentRecord(collectorUrl: string, writeKey: string, record
   return doFetch(url, {
     method: 'POST',
     keepalive: true,
-    credentials: CREDENTIALS,
     headers: { 'Content-Type': 'text/plain' },
     body: JSON.stringify({ records: [record], writeKey }),
   }).then((r) => r.ok, () => false);

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { createHttpSend, postConsentRecord } from '../../../src/transport/http';
 
 function recordingFetch() {
-  const calls: RequestInit[] = [];
-  const fetch = (async (_url: string, init: RequestInit) => {
-    calls.push(init);
+  const calls: { credentials: RequestCredentials; init: RequestInit }[] = [];
+  const fetch = (async (url: string, init: RequestInit) => {
+    calls.push({ credentials: new Request(url, init).credentials, init }); // a Request resolves fetch's defaults
     return new Response(JSON.stringify({ accepted: 1, duplicates: 0, rejected: [] }), { status: 200 });
   }) as unknown as typeof globalThis.fetch;
   return { calls, fetch };
@@ -24,6 +24,6 @@ describe('transport credentials', () => {
     expect((await send([event], { unload: true })).outcome).toBe('sent');
     expect(await postConsentRecord('https://shop.example', 'wk', { consentId: 'c' }, r.fetch)).toBe(true);
     expect(r.calls.map((c) => c.credentials)).toEqual(['same-origin', 'same-origin', 'same-origin']);
-    expect(r.calls[1]!.keepalive).toBe(true);
+    expect(r.calls[1]!.init.keepalive).toBe(true);
   });
 });
