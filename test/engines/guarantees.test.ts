@@ -86,6 +86,26 @@ for (const name of selectedEngines()) {
         await expectNoPageErrors(tab);
       });
 
+      it('Back to a page is one page view whether the engine restores it from the back/forward cache or reloads it', async () => {
+        server.page('/p', deliveryPage({ autoPageViews: true }, `addEventListener('pageshow', function (e) { if (e.persisted) window.__restored = true });`));
+        server.page('/next', '<!doctype html><title>next</title><p>next</p>');
+        const tab = await (await profile()).newTab();
+        await tab.goto(server.url + '/p');
+        await ready(tab);
+        await server.waitFor(() => server.events.some((e) => e.type === 'page'), 15_000, 'landing page view');
+        await tab.goto(server.url + '/next');
+        await tab.evaluate('(setTimeout(() => history.back(), 10), 1)');
+        await tab.waitFor('location.pathname === "/p" && document.readyState === "complete" && !!window.touchpoint.__touchpoint', 15_000, 'back on /p');
+        const restored = await tab.evaluate<boolean>('!!window.__restored');
+        await tab.evaluate(`fire(3, 'after_back')`);
+        await server.waitFor(() => tracked(server, 'after_back').length === 3, 20_000, 'events after Back');
+        await sleep(500);
+        console.info(`[engines] ${name}: Back ${restored ? 'restored the page from the back/forward cache' : 'reloaded the page'}`);
+        expect(server.events.filter((e) => e.type === 'page').map((e) => e.context.page.path)).toEqual(['/p', '/p']);
+        expect(server.duplicates()).toBe(0);
+        await expectNoPageErrors(tab);
+      });
+
       it('offline → online: 50 events tracked offline are delivered exactly once', async () => {
         server.page('/p', deliveryPage());
         const p = await profile();
