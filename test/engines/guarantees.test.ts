@@ -258,6 +258,28 @@ for (const name of selectedEngines()) {
         expect(server.duplicates()).toBeLessThanOrEqual(onHide);
       });
 
+      it('a collector on another origin: CORS batches, the consent record and page-hide delivery all arrive', async () => {
+        const collector = await startServer();
+        try {
+          const crossOrigin = (html: string) => html.replace('collectorUrl: location.origin', `collectorUrl: ${JSON.stringify(collector.url)}`);
+          server.page('/p', crossOrigin(deliveryPage({ flushIntervalMs: 60_000 }, `touchpoint.ready(function () { fire(5, 'cors'); touchpoint.flush() });`)));
+          server.page('/next', '<!doctype html><title>next</title><p>next</p>');
+          const tab = await (await profile()).newTab();
+          await tab.goto(server.url + '/p');
+          await collector.waitFor(() => tracked(collector, 'cors').length === 5, 20_000, 'CORS batch');
+          expect(collector.received.find((r) => r.path === '/v1/batch')!.contentType).toContain('application/json');
+          await collector.waitFor(() => collector.consentRecords.length === 1, 10_000, 'consent record');
+          await sleep(1000);
+          await tab.evaluate(`fire(5, 'cors_hide')`);
+          await sleep(300);
+          await tab.goto(server.url + '/next');
+          await collector.waitFor(() => tracked(collector, 'cors_hide').length === 5, 15_000, 'page-hide batch across origins');
+          expect(server.requests.filter((r) => r.path.startsWith('/v1/'))).toEqual([]);
+        } finally {
+          await collector.close();
+        }
+      });
+
       it('honours Retry-After on 429', async () => {
         let first = 0;
         server.behave(({ path }) => {
