@@ -355,11 +355,16 @@ for (const name of selectedEngines()) {
         await tab.evaluate(`fire(5, 'queued')`);
         await tab.waitFor('touchpoint.debug().then((d) => d.outbox.size >= 5)', 15_000, 'five queued events');
         await tab.evaluate(`touchpoint.consent.set({ analytics: false })`);
+        const withdrawnAt = Date.now();
+        // a retry already in flight cannot be recalled: the collector keeps refusing a little longer, then recovers
+        await sleep(1500);
         server.behave(undefined);
         await server.waitFor(() => server.consentRecords.some((r) => r.method === 'withdrawal'), 15_000, 'withdrawal record');
         await tab.waitFor('indexedDB.databases().then((l) => !l.some((d) => d.name === "touchpoint"))', 15_000, 'outbox database deleted');
         await tab.evaluate(`touchpoint.flush()`);
         await sleep(1500);
+        const sentLater = server.received.filter((r) => r.path === '/v1/batch' && r.time > withdrawnAt + 250).flatMap((r) => (r.body as any)?.batch ?? []);
+        expect(sentLater.filter((e: any) => e.properties?.prefix === 'queued')).toEqual([]);
         expect(tracked(server, 'queued')).toHaveLength(0);
         expect(await tab.evaluate('document.cookie.includes("tp_id=")')).toBe(false);
         expect(await tab.evaluate('touchpoint.debug().then((d) => d.anonymousId ?? null)')).toBe(null);
