@@ -147,8 +147,14 @@ export async function launchWebKit(): Promise<Engine> {
   }
 
   // one profile up front reads the version and warms the engine (cold starts are the slow ones)
-  const warm = await newProfile();
-  await warm.close();
+  try {
+    const warm = await newProfile();
+    await warm.close();
+  } catch (e) {
+    for (const d of drivers) d.kill();
+    x.proc.kill();
+    throw e;
+  }
   return {
     name: 'webkit',
     version,
