@@ -17,8 +17,8 @@ export default defineConfig({
         },
       },
       {
-        // the same guarantees in Chromium, Firefox and WebKit (TP_ENGINES narrows); serial like `browser`, and after the
-        // other projects so three browsers never compete with the Chromium suite for two cores
+        // the same guarantees in Chromium, Firefox and WebKit (TP_ENGINES narrows); serial like `browser`, and in a group
+        // of its own so the three browsers never run alongside the other projects on two cores
         test: {
           name: 'engines',
           sequence: { groupOrder: 1 },
