@@ -16,6 +16,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // the same guarantees in Chromium, Firefox and WebKit (TP_ENGINES narrows); serial like `browser`, and in a group
+        // of its own so the three browsers never run alongside the other projects on two cores
+        test: {
+          name: 'engines',
+          sequence: { groupOrder: 1 },
+          include: ['test/engines/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,5 +1,6 @@
-// `npm test`: installs what the real-browser and Postgres tests need when it is missing (Debian, as root), builds,
-// runs every vitest project, and ends with one plain line: "N passed, N failed".
+// `npm test`: installs what the real-browser and Postgres tests need when it is missing (Debian, as root: Chromium,
+// Firefox ESR, WebKitGTK's WebKitWebDriver and Xvfb, Postgres), builds, runs every vitest project (the cross-engine
+// suite in the engines TP_ENGINES names, all three by default), and ends with one plain line: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
@@ -7,8 +8,20 @@ const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', .
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+// TP_ENGINES=chromium,firefox narrows the cross-engine suite (test/engines) to some of chromium, firefox, webkit
+const ENGINE_PACKAGES = { chromium: ['chromium'], firefox: ['firefox-esr'], webkit: ['webkit2gtk-driver', 'xvfb'] };
+const engineInstalled = {
+  chromium: () => has('chromium'),
+  firefox: () => has('firefox-esr') || has('firefox'),
+  webkit: () => has('WebKitWebDriver') && has('Xvfb'),
+};
+const named = (process.env.TP_ENGINES || 'chromium,firefox,webkit').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+// an unknown name is left for the suite to report
+const engines = named.every((e) => e in ENGINE_PACKAGES || e === 'none') ? named.filter((e) => e in ENGINE_PACKAGES) : [];
+
 const missing = [];
 if (!has('chromium')) missing.push('chromium');
+for (const e of engines) if (e !== 'chromium' && !engineInstalled[e]()) missing.push(...ENGINE_PACKAGES[e]);
 if (spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status !== 0) missing.push('postgresql');
 if (missing.length) {
   if (isRoot && has('apt-get')) {
@@ -19,6 +32,12 @@ if (missing.length) {
     console.warn(`missing ${missing.join(', ')}: install them (apt-get install -y ${missing.join(' ')}) or run as root`);
   }
 }
+// locally, run the engines that are here and say which are not; CI runs them all and fails on a missing one
+const runnable = engines.filter((e) => engineInstalled[e]());
+if (runnable.length < engines.length && !process.env.CI) {
+  console.warn(`cross-engine suite without ${engines.filter((e) => !runnable.includes(e)).join(', ')} (not installed)`);
+  process.env.TP_ENGINES = runnable.join(',') || 'none';
+} else if (engines.length || named.includes('none')) process.env.TP_ENGINES = engines.join(',') || 'none';
 
 const build = run('npm', ['run', '--silent', 'build']);
 if (build.status !== 0) {

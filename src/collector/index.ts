@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { batchSchema, EVENT_TYPES } from '../schema/event';
+import { createDeviceCookie, type DeviceCookieOptions } from './device-cookie';
 import { createKeyRing, corsHeaders, headerWriteKey, preflightHeaders, type WriteKeyOptions } from './auth';
 import { openDb } from './db/open-db';
 import type { Db } from './db/types';
@@ -18,6 +19,7 @@ import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 
 export type { Db, DbTx, QueryResult } from './db/types';
 export type { WriteKeyOptions } from './auth';
+export type { DeviceCookieOptions } from './device-cookie';
 export type { RateLimitOptions } from './rate-limit';
 export type { ConsentResponse, StoredConsent, StoredEvent } from './ingest';
 export { MIGRATIONS, migrate } from './migrations';
@@ -56,6 +58,12 @@ export interface CollectorOptions {
   trustProxy?: boolean;
   /** Clock in milliseconds, for the rate limiter. @defaultValue `Date.now` */
   now?: () => number;
+  /**
+   * Set the device id as an `HttpOnly` first-party cookie (only with analytics consent) so a visitor whose script
+   * storage the browser wiped is recognised: `true` or {@link DeviceCookieOptions}. Needs the collector on the shop's
+   * origin. @defaultValue false
+   */
+  deviceCookie?: boolean | DeviceCookieOptions;
   /** Receives unexpected errors (database down, a throwing listener); the client only sees a generic 500. @defaultValue `console.error` */
   onError?: (error: unknown, context: string) => void;
   /**
@@ -163,6 +171,7 @@ export function createCollector(options: CollectorOptions): Collector {
   const ready = db.ready.then(() => migrate(db)).then(() => undefined);
   ready.catch((error) => onError(error, 'opening the database'));
   let closed = false;
+  const device = options.deviceCookie ? createDeviceCookie(options.deviceCookie, options.trustProxy) : undefined;
 
   const listeners: { [K in keyof CollectorEvents]: Set<(p: CollectorEvents[K]) => void> } = { event: new Set(), consent: new Set(), profile: new Set() };
   const emit = <K extends keyof CollectorEvents>(type: K, payload: CollectorEvents[K]) => {
@@ -304,13 +313,15 @@ export function createCollector(options: CollectorOptions): Collector {
     } catch {
       return error({ status: 503, code: 'database_unavailable', message: 'the collector cannot reach its database; retry later', headers: { 'Retry-After': '5' } });
     }
+    const setCookie = device && (kind === 'consent' ? device.consent(req, items) : device.batch(req, items));
+    const headers = setCookie ? { ...cors, 'Set-Cookie': setCookie } : cors;
     if (kind === 'consent') {
       const { response, stored } = await ingestConsent(db, items, key);
-      sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, cors);
+      sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, headers);
       for (const s of stored) emit('consent', s);
     } else {
       const { response, stored, profiles } = await ingestEvents(db, items, key, rules);
-      sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, cors);
+      sendJson(res, response.accepted + response.duplicates ? 200 : 400, response, headers);
       for (const s of stored) emit('event', s);
       profilesChanged(profiles);
     }

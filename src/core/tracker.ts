@@ -424,9 +424,9 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   if (consent.allows('analytics')) void openStore();
   if (config.autoPageViews !== false) {
     pageView();
-    watchNavigation((url, previous) => {
-      if (url === lastPageUrl) return;
-      referrer = previous;
+    watchNavigation((url, previous, restored) => {
+      if (url === lastPageUrl && !restored) return;
+      if (!restored) referrer = previous;
       const c = parseCampaign(new URL(url).search);
       if (c) {
         campaign = c;

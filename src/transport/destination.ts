@@ -73,7 +73,7 @@ export function createDestination(o: DestinationOptions): Destination {
       }
     }
     try {
-      return await classify(a!, await (o.fetch || fetch)(r.url, { method: 'POST', body, keepalive: unload, credentials: 'omit', headers }), now());
+      return await classify(a!, await (o.fetch || fetch)(r.url, { method: 'POST', body, keepalive: unload, headers }), now());
     } catch (e) {
       if (!unload) return { outcome: 'retry', status: 0, error: 'network error: ' + String((e as Error)?.message ?? e) };
       // a beacon carries no headers: only a text/plain request (key in the body) survives that way

@@ -29,13 +29,15 @@ export function classifyResponse(status: number, retryAfterMs?: number): SendRes
   return status == 400 || status == 413 || status == 422 ? { outcome: 'drop', status, error } : { outcome: 'retry', status, retryAfterMs, error };
 }
 
-/** Posts a consent proof record to `${collectorUrl}/v1/consent`: no cookies, no tracking id, survives a page change. */
+/**
+ * Posts a consent proof record to `${collectorUrl}/v1/consent`: no tracking id, survives a page change. Cookies go
+ * only to a same-origin collector, so that one can clear its device cookie when analytics is refused or withdrawn.
+ */
 export function postConsentRecord(collectorUrl: string, writeKey: string, record: unknown, doFetch: typeof fetch = globalThis.fetch): Promise<boolean> {
   const url = endpoint(collectorUrl, '/v1/consent');
   return doFetch(url, {
     method: 'POST',
     keepalive: true,
-    credentials: 'omit',
     headers: { 'Content-Type': 'text/plain' },
     body: JSON.stringify({ records: [record], writeKey }),
   }).then((r) => r.ok, () => false);

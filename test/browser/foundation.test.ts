@@ -1,6 +1,6 @@
 /**
- * The foundation in real headless Chromium against the built snippet and bundle: queued calls replayed in order with
- * their original time, SPA page views, data-* configuration, campaign and channel, URL redaction, robustness.
+ * The foundation in real headless Chromium against the built snippet and bundle: data-* configuration, campaign and
+ * channel, URL redaction, web vitals, robustness. Snippet replay and SPA page views run in every engine: test/engines/.
  */
 import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -24,32 +24,6 @@ async function open(path: string, init?: (p: Page) => Promise<void>) {
 const granted = { analytics: true };
 
 describe('script-tag snippet', () => {
-  it('replays calls made before the bundle arrives, in order, with the time of the call', async () => {
-    server.page('/replay.html', fixturePage({
-      decide: granted,
-      config: { autoPageViews: false },
-      script: `window.t0 = Date.now(); touchpoint.track('first', { n: 1 }); touchpoint.identify('user-1', { plan: 'gold' }); touchpoint.track('second', { n: 2 });`,
-    }));
-    const { page, context, errors } = await open('/replay.html', async (p) => {
-      // hold the bundle back so the calls really are queued
-      await p.route('**/touchpoint.js', async (route) => {
-        await new Promise((r) => setTimeout(r, 700));
-        await route.continue();
-      });
-    });
-    await server.waitFor(() => server.events.length >= 3, 15_000, 'three events');
-    const t0 = await page.evaluate(() => (window as any).t0 as number);
-    const [a, b, c] = server.events;
-    expect([a.type, a.event, b.type, b.userId, c.event]).toEqual(['track', 'first', 'identify', 'user-1', 'second']);
-    for (const e of [a, b, c]) expect(Math.abs(Date.parse(e.timestamp) - t0)).toBeLessThan(300);
-    // sent well after the calls were made: the timestamps are the call times, not the replay times
-    expect(Date.parse(a.sentAt) - t0).toBeGreaterThanOrEqual(600);
-    expect(c.userId).toBe('user-1');
-    expect(new Set([a.anonymousId, b.anonymousId, c.anonymousId]).size).toBe(1);
-    expect(errors).toEqual([]);
-    await context.close();
-  });
-
   it('is configured by data-* attributes on a plain script tag', async () => {
     server.page('/attrs.html', `<!doctype html><html lang="de"><head><title>Attrs</title>
 <script async src="/touchpoint.js" data-write-key="wk_attr" data-collector-url="${server.url}" data-banner="false" data-web-vitals="false" data-debug="true"></script>
@@ -70,35 +44,6 @@ document.getElementById('go').onclick = () => { touchpoint.consent.set({ analyti
 });
 
 describe('automatic touchpoints', () => {
-  it('captures one page view per real URL change in an SPA, never two for the same URL', async () => {
-    server.page('/app', fixturePage({ decide: granted }));
-    const { page, context } = await open('/app');
-    await server.waitFor(() => server.events.some((e) => e.type === 'page'), 10_000, 'landing page view');
-    await page.evaluate(async () => {
-      const tick = () => new Promise((r) => setTimeout(r, 30));
-      history.pushState({}, '', '/app/products');
-      await tick();
-      history.replaceState({}, '', '/app/products'); // same URL: no page view
-      await tick();
-      history.pushState({}, '', '/app/products'); // same URL again: none
-      await tick();
-      history.pushState({}, '', '/app/products/42');
-      await tick();
-      location.hash = '#reviews';
-      await tick();
-      history.back();
-      await tick();
-    });
-    await page.evaluate(() => (window as any).touchpoint.flush());
-    await server.waitFor(() => server.events.filter((e) => e.type === 'page').length >= 5, 10_000, 'five page views');
-    await new Promise((r) => setTimeout(r, 300));
-    const views = server.events.filter((e) => e.type === 'page').map((e) => e.context.page.path + (new URL(e.context.page.url).hash || ''));
-    expect(views).toEqual(['/app', '/app/products', '/app/products/42', '/app/products/42#reviews', '/app/products/42']);
-    const second = server.events.filter((e) => e.type === 'page')[2];
-    expect(second.context.page.referrer).toBe(server.url + '/app/products');
-    await context.close();
-  });
-
   it('attributes the campaign and channel of arrival and redacts secrets from every URL', async () => {
     server.page('/landing', fixturePage({ decide: granted }));
     const { context } = await open('/landing?utm_source=google&utm_medium=cpc&utm_campaign=winter_sale&gclid=abc123&email=jane%40example.com&token=s3cret');

@@ -7,7 +7,7 @@ import type { TouchpointEvent } from '../../schema/event';
 /** Formats shipped with Touchpoint; `touchpoint` is in the core bundle, the others are lazy chunks. */
 export type FormatName = 'touchpoint' | 'segment' | 'snowplow' | 'posthog' | 'custom';
 
-/** One HTTP request an adapter builds; the transport adds gzip, keepalive and credentials. */
+/** One HTTP request an adapter builds; the transport adds gzip and keepalive; cookies go only to a same-origin destination (fetch default). */
 export interface FormatRequest {
   url: string;
   headers: Record<string, string>;
