@@ -54,6 +54,23 @@ function analytics(item: unknown): boolean | undefined {
 }
 
 /**
+ * Removes any `context.device.id` a sender put on its events: only the device cookie may set it, since the identity
+ * graph links it like a device id (a forged one could otherwise attach a device to someone else's profile).
+ *
+ * @example
+ * stripDeviceIds(batch); // then device.batch(req, batch) stamps the cookie's id
+ */
+export function stripDeviceIds(events: readonly unknown[]): void {
+  for (const e of events as Record<string, any>[]) {
+    const device = isObject(e) && isObject(e.context) ? e.context.device : undefined;
+    if (isObject(device) && 'id' in device) {
+      const { id: _forged, ...rest } = device;
+      e.context = { ...e.context, device: rest };
+    }
+  }
+}
+
+/**
  * Creates the device cookie for a collector served on the shop's own origin (the SDK sends same-origin requests with
  * cookies; cross-origin collectors never receive them).
  *

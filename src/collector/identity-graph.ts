@@ -99,6 +99,9 @@ export function eventIdentities(e: TouchpointEvent, rules: IdentityRules): Ident
   if (e.userId) add('user_id', e.userId, false);
   for (const i of e.identities ?? []) add(i.type, i.value, i.hashed);
   if (e.anonymousId) add('anonymous_id', e.anonymousId, false);
+  // the collector's HttpOnly device cookie (set by the collector alone): the device this browser was before its storage was wiped
+  const device = (e.context as { device?: { id?: unknown } } | undefined)?.device;
+  if (device && typeof device === 'object') add('anonymous_id', device.id, false);
   return out.sort((a, b) => strength(a.type) - strength(b.type));
 }
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { batchSchema, EVENT_TYPES } from '../schema/event';
-import { createDeviceCookie, type DeviceCookieOptions } from './device-cookie';
+import { createDeviceCookie, stripDeviceIds, type DeviceCookieOptions } from './device-cookie';
 import { createKeyRing, corsHeaders, headerWriteKey, preflightHeaders, type WriteKeyOptions } from './auth';
 import { openDb } from './db/open-db';
 import type { Db } from './db/types';
@@ -313,6 +313,7 @@ export function createCollector(options: CollectorOptions): Collector {
     } catch {
       return error({ status: 503, code: 'database_unavailable', message: 'the collector cannot reach its database; retry later', headers: { 'Retry-After': '5' } });
     }
+    if (kind !== 'consent') stripDeviceIds(items);
     const setCookie = device && (kind === 'consent' ? device.consent(req, items) : device.batch(req, items));
     const headers = setCookie ? { ...cors, 'Set-Cookie': setCookie } : cors;
     if (kind === 'consent') {

@@ -58,6 +58,28 @@ describe('collector deviceCookie', () => {
     expect(row.body.context.consent.categories).toContain('analytics');
   });
 
+  it('joins the wiped visitor\'s new anonymousId to the profile of the device the cookie names', async () => {
+    served = await serve({ databaseUrl: 'memory://', deviceCookie: true });
+    const first = granted('anon-first-visit');
+    await post(`${served.url}/v1/batch`, { batch: [first] });
+    const later = granted('anon-after-wipe');
+    await post(`${served.url}/v1/batch`, { batch: [later] }, { cookie: 'tp_device=anon-first-visit' });
+    const profile = await served.collector.profiles.find('anonymous_id', 'anon-after-wipe');
+    expect(profile?.profileId).toBe((await served.collector.profiles.find('anonymous_id', 'anon-first-visit'))?.profileId);
+    expect(profile?.touchpoints.total).toBe(2);
+  });
+
+  it('ignores a context.device.id the sender wrote itself: only the cookie may name the device', async () => {
+    served = await serve({ databaseUrl: 'memory://' });
+    await post(`${served.url}/v1/batch`, { batch: [granted('anon-victim-device')] });
+    const forged = granted('anon-attacker');
+    forged.context = { ...forged.context, device: { id: 'anon-victim-device', model: 'x' } };
+    await post(`${served.url}/v1/batch`, { batch: [forged] });
+    expect((await stored(forged.messageId)).body.context.device).toEqual({ model: 'x' });
+    const attacker = await served.collector.profiles.find('anonymous_id', 'anon-attacker');
+    expect(attacker?.profileId).not.toBe((await served.collector.profiles.find('anonymous_id', 'anon-victim-device'))?.profileId);
+  });
+
   it('clears the cookie when a consent record or a batch takes analytics away', async () => {
     served = await serve({ databaseUrl: 'memory://', deviceCookie: true });
     const cookie = { cookie: 'tp_device=anon-first-visit' };
