@@ -57,6 +57,8 @@ const config: RollupOptions[] = [
   browser('src/loader/boot.ts', 'dist/touchpoint.js', 'iife'),
   browser('src/capture/vitals.ts', 'dist/touchpoint-vitals.mjs', 'es'),
   browser('src/identity/hash.ts', 'dist/touchpoint-identity.mjs', 'es'),
+  browser('src/identity/linker.ts', 'dist/touchpoint-linker.mjs', 'es'),
+  browser('src/identity/profile-client.ts', 'dist/touchpoint-profile.mjs', 'es'),
   ...(existsSync('src/consent/banner/index.ts') ? [browser('src/consent/banner/index.ts', 'dist/touchpoint-banner.mjs', 'es')] : []),
   {
     input: 'src/index.ts',

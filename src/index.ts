@@ -20,6 +20,8 @@ export function createTouchpoint(config: TouchpointConfig): Touchpoint {
       loadVitals: () => import('./capture/vitals'),
       loadBanner: () => import('./consent/banner/index'),
       loadHashing: () => import('./identity/hash'),
+      loadLinker: () => import('./identity/linker'),
+      loadProfiles: () => import('./identity/profile-client'),
     }),
   );
 }
@@ -27,6 +29,8 @@ export function createTouchpoint(config: TouchpointConfig): Touchpoint {
 export { VERSION } from './core/tracker';
 export type { Touchpoint, CallOptions, TouchpointEventName } from './core/tracker';
 export type { TouchpointConfig, OutboxOptions } from './core/config';
+export type { ProfileSummary, ProfileProduct } from './identity/profile-client';
+export type { IdentityInput } from './identity/hash';
 export type { ConsentState, Category } from './consent/types';
 export type { TouchpointEvent, EventContext, Campaign, IdentityLink } from './schema/event';
 export type { ConsentRecord, ConsentMethod } from './schema/consent-record';

@@ -15,7 +15,9 @@ import { VERSION } from './tracker';
 export interface Loaders {
   loadVitals(): Promise<{ startVitals(report: (event: string, properties: Record<string, unknown>) => void): void }>;
   loadBanner(): Promise<unknown>;
-  loadHashing(): Promise<{ hashIdentities: typeof import('../identity/hash').hashIdentities }>;
+  loadHashing(): Promise<typeof import('../identity/hash')>;
+  loadLinker(): ReturnType<NonNullable<TrackerDeps['loadLinker']>>;
+  loadProfiles(): ReturnType<NonNullable<TrackerDeps['loadProfiles']>>;
 }
 
 /** Builds the production dependencies for `createTracker`. */
@@ -50,5 +52,7 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
     postConsent: (c, record) => void postConsentRecord(c.collectorUrl, c.writeKey, record),
     loadAddon: () => loaders.loadVitals(),
     loadHashing: () => loaders.loadHashing(),
+    loadLinker: () => loaders.loadLinker(),
+    loadProfiles: () => loaders.loadProfiles(),
   };
 }

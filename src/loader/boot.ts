@@ -8,7 +8,7 @@ import type { TouchpointConfig } from '../core/config';
 import { wire } from '../core/wire';
 import { createLog } from '../util/log';
 
-type QueuedCall = [path: string, args: unknown[], time: number];
+type QueuedCall = [path: string, args: unknown[], time: number, done?: (result: unknown) => void];
 
 const w = window as unknown as { touchpoint?: Record<string, unknown> & { _q?: QueuedCall[]; __touchpoint?: boolean } };
 const script = document.currentScript as HTMLScriptElement | null;
@@ -28,6 +28,8 @@ function fromAttributes(el: HTMLScriptElement | null): Partial<TouchpointConfig>
     banner: bool(d.banner),
     locale: d.locale,
     cookieDomain: d.cookieDomain,
+    // comma separated; the linker trims and skips empty names
+    linkDomains: d.linkDomains?.split(','),
     nonce: el.nonce || undefined,
   };
   // the privacy officer's config can sit in the page: <script type="application/json" id="touchpoint-consent">
@@ -75,8 +77,10 @@ function boot() {
       loadVitals: () => load('touchpoint-vitals.mjs'),
       loadBanner: () => load('touchpoint-banner.mjs'),
       loadHashing: () => load('touchpoint-identity.mjs'),
+      loadLinker: () => load('touchpoint-linker.mjs'),
+      loadProfiles: () => load('touchpoint-profile.mjs'),
     }));
-    before.splice(0).forEach(([p, a, t]) => invoke(instance!, p, a, t));
+    before.splice(0).forEach(([p, a, t, done]) => done?.(invoke(instance!, p, a, t)));
   };
 
   const call = (path: string) => (...args: unknown[]) => {
@@ -94,6 +98,8 @@ function boot() {
     flush: (...a: unknown[]) => (instance ? instance.flush() : Promise.resolve(void call('flush')(...a))),
     ready: call('ready'),
     on: (...a: unknown[]) => (instance ? invoke(instance, 'on', a) : (call('on')(...a), () => {})),
+    // no profile before init: there is no consent or device id yet
+    profile: () => (instance ? instance.profile() : Promise.resolve()),
     debug: (...a: unknown[]) => (instance ? instance.debug() : Promise.resolve({ initialized: false, queued: before.length, args: a })),
     consent: {
       get: () => instance?.consent.get(),
@@ -110,7 +116,8 @@ function boot() {
   const initCall = queue.find(([p]) => p === 'init');
   if (initCall) init(initCall[1][0] as Partial<TouchpointConfig>);
   else if (attrs.writeKey) init();
-  for (const [path, args, time] of queue) if (path !== 'init') (instance ? invoke(instance, path, args, time) : before.push([path, args, time]));
+  // a snippet call's promise gets the real call's result
+  for (const q of queue) if (q[0] !== 'init') (instance ? q[3]?.(invoke(instance, q[0], q[1], q[2])) : before.push(q));
 }
 
 try {
