@@ -88,7 +88,7 @@ export interface TrackerDeps {
   createDelivery(outbox: Outbox, send: Send, emit: (name: string, detail: unknown) => void): Delivery;
   createSend(config: TouchpointConfig): Send;
   postConsent(config: TouchpointConfig, record: unknown): void;
-  loadAddon?(name: 'vitals'): Promise<{ startVitals(report: (name: string, properties: Record<string, unknown>) => void): void } | undefined>;
+  loadAddon?(name?: 'vitals'): Promise<{ startVitals(report: (name: string, properties: Record<string, unknown>) => void): void } | undefined>;
   /** Loads the identity-link hashing chunk, needed only by `identify(…, { identities })`. */
   loadHashing?(): Promise<{ hashIdentities: typeof hashIdentities; mergeLinks: typeof mergeLinks }>;
   /** Loads the cross-domain linker chunk, needed only with `linkDomains` or a `_tp` landing parameter. */
@@ -141,7 +141,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   const loc = win.location;
   // cross-domain landing: `_tp` leaves the address bar at once so no page view, bookmark or share carries it; the token
   // stays in memory only, for adoption once analytics is granted (see adopt)
-  const landing = /[?&]_tp=/.test(loc.search) ? loc.href : '';
+  const landing = /[?&]_tp=/.test(loc.search) && loc.href;
   if (landing) {
     const u = new URL(landing);
     u.searchParams.delete('_tp');
@@ -292,20 +292,24 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     userId ??= await o.getMeta<string>('userId');
     // links given before consent join the stored set (the next identify folds duplicates)
     links = await o.updateMeta<IdentityLink[]>('identities', (old) => (old ?? []).concat(links));
-    mirror(anonymousId);
+    idChanged(anonymousId);
   };
 
+  // what the identity chunks see of core
+  const self = { config, consent, now, win, deviceId: () => anonymousId, onError: threw };
   /** A lazy chunk, or undefined (after one warning) when it cannot load; never rejects. */
-  const chunk = <T>(name: string, load?: () => Promise<T>): Promise<T | void> =>
-    Promise.resolve()
-      .then(load)
-      .catch((e) => log.warn(name + ' chunk failed to load', e));
+  const chunk = <T>(name: string, load?: () => Promise<T>): Promise<T | void> => Promise.resolve(load?.()).catch((e) => log.warn(name + ' chunk failed to load', e));
   // the linker chunk (cross-domain tokens, the subdomain cookie mirror) loads only when one of them is in use
   const linking =
     landing || config.linkDomains?.length || config.cookieDomain
-      ? chunk('linker', deps.loadLinker).then((m) => m && m.startLinking({ config, landing, consent: consent!, getDeviceId: () => anonymousId, now, win }))
+      ? chunk('linker', deps.loadLinker).then((m) => m && m.startLinking(self, landing))
       : undefined;
-  const mirror = (id?: string) => void linking?.then((l) => l && l.mirror(id));
+  /** A new (or no) device id: the cookie mirror follows it, the profile stream reopens for it or stops. */
+  const idChanged = (id?: string) => {
+    void linking?.then((l) => l && l.mirror(id));
+    void hub?.then((h) => h && h.sync());
+  };
+  const saveLinks = () => void outbox?.updateMeta('identities', () => links);
 
   const setDeviceId = (id: string | undefined, user: string | undefined) => {
     anonymousId = id;
@@ -313,10 +317,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     if (outbox && id) {
       void outbox.updateMeta('anonymousId', () => id);
       void outbox.updateMeta('userId', () => user);
-      void outbox.updateMeta('identities', () => links);
-      mirror(id);
+      idChanged(id);
     }
-    syncProfiles();
   };
 
   const openStore = () => {
@@ -325,7 +327,6 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       async (o) => {
         await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
         outbox = o;
-        syncProfiles();
         delivery = deps.createDelivery(o, deps.createSend(config), (name, detail) => {
           if (name === 'error') log.warn(String(detail));
           emitter.emit(name, detail);
@@ -358,7 +359,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       sessions.reset();
       void closeStore(true);
       storage(() => win.localStorage.removeItem('tp_session'));
-      mirror();
+      idChanged();
     } else if (withdrawn.length && outbox) {
       void outbox.clear(withdrawn);
     }
@@ -388,18 +389,13 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   // profile() and on('profile') load the profile chunk on first use; it keeps the live stream in step with consent
   let hub: Promise<ProfileHub | void> | undefined;
   const profiles = () =>
-    (hub ||= chunk('profile', deps.loadProfiles).then((m) => m && m.createProfileHub({ ...config, getIds: () => ({ anonymousId }), consent: consent!, now, onError: threw })));
-  // a new device id (reset, adoption, withdrawal) reopens or stops the stream
-  const syncProfiles = () => void hub?.then((h) => h && h.sync());
+    (hub ||= chunk('profile', deps.loadProfiles).then((m) => m && m.createProfileHub(self)));
 
   let vitalsStarted = false;
   const startVitals = () => {
-    if (vitalsStarted || config.webVitals === false || !deps.loadAddon || !consent!.allows('analytics')) return;
+    if (vitalsStarted || config.webVitals === false || !consent!.allows('analytics')) return;
     vitalsStarted = true;
-    deps.loadAddon('vitals').then(
-      (m) => m?.startVitals((event, properties) => capture({ type: 'track', event, properties })),
-      (e) => log.warn('web vitals chunk failed to load', e),
-    );
+    void chunk('web vitals', deps.loadAddon).then((m) => m?.startVitals((event, properties) => capture({ type: 'track', event, properties })));
   };
 
   const api: Touchpoint = {
@@ -419,7 +415,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       if (typeof id === 'string' && id !== userId) setDeviceId(anonymousId, id);
       const timestamp = options?.timestamp ?? now();
       const given = options?.identities;
-      const send = () => capture({ type: 'identify', traits: traits ?? {}, ...(links.length && { identities: links.slice() }) }, { ...options, timestamp });
+      const send = () => capture({ type: 'identify', traits: traits ?? {}, ...(links.length && { identities: links }) }, { ...options, timestamp });
       if (!Array.isArray(given)) return send();
       // e-mail and phone leave the browser only as SHA-256 of the normalised value
       const onDrop = (type: string, reason: string) => log.warn(`identity link "${type}" dropped: ${reason}`);
@@ -428,7 +424,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
         .then(async (m) => {
           // the device's whole identity set travels with every change, so the collector never needs an earlier event
           if (m) links = m.mergeLinks(links, await m.hashIdentities(given, { onDrop }));
-          void outbox?.updateMeta('identities', () => links);
+          saveLinks();
         })
         .then(send);
     }),
@@ -442,14 +438,15 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     reset: guard(log, 'reset', () => {
       // logout: a new device identity and session; the identity set and the user belong to the old one
       links = [];
+      saveLinks();
       sessions.reset();
       setDeviceId(outbox ? uuid() : undefined, undefined);
     }),
+    // the profile chunk's client asks the collector only with personalization consent and a device id
     profile: guard(log, 'profile', async () => {
-      if (!consent!.allows('personalization')) return;
       await opening;
       return (await profiles())?.get();
-    }, Promise.resolve(undefined)),
+    }, Promise.resolve() as Promise<undefined>),
     flush: guard(log, 'flush', async () => {
       writeWaiting();
       await delivery?.flush();
@@ -525,7 +522,7 @@ function storage<T>(fn: () => T): T | null {
 
 function inert(emitter: ReturnType<typeof createEmitter>): Touchpoint {
   const noop = () => {};
-  const none = () => Promise.resolve(undefined);
+  const none = () => Promise.resolve() as Promise<undefined>;
   const state: ConsentState = { status: 'pending', granted: ['necessary'], denied: [], policyVersion: '' };
   return {
     page: noop, track: noop, identify: noop, alias: noop, reset: noop,

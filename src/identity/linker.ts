@@ -164,15 +164,13 @@ export function adoptFromUrl(loc: Location, history: History, options: AdoptOpti
 export interface LinkingOptions {
   /** The tracker config: `linkDomains` are decorated, `linkerSecret` goes into the checksum, `cookieDomain` scopes the mirror. */
   config: { linkDomains?: unknown; linkerSecret?: string; cookieDomain?: string };
-  /** The landing URL as it was with its `_tp` token (core already removed the token from the address bar); '' for none. */
-  landing: string;
   /**
    * Consent as core holds it. Under beforeConsent 'hold' a token may wait in memory (never stored) for a grant on this
    * page while it is fresh; under 'drop' it is dropped when consent is still pending as linking starts.
    */
   consent: { allows(category: string): boolean; get(): { status: string }; onChange(handler: () => void): unknown; config(): { beforeConsent?: string } };
   /** The current device id; undefined before analytics consent. */
-  getDeviceId(): string | undefined;
+  deviceId(): string | undefined;
   /** Clock, epoch ms. @defaultValue Date.now */
   now?: () => number;
   /** The page's window. @defaultValue globalThis */
@@ -196,17 +194,17 @@ export interface Linking {
  * without analytics or still pending as this starts (unless beforeConsent is 'hold'), and on any later decision without
  * analytics.
  *
- * @param options - config, landing URL, consent, device id source
+ * @param options - config, consent, device id source
+ * @param landing - the landing URL as it was with its `_tp` token (core already removed it from the address bar); false or '' for none
  * @example
- * const linking = startLinking({ config, landing, consent, getDeviceId: () => anonymousId });
+ * const linking = startLinking({ config, consent, deviceId: () => anonymousId }, landing);
  * anonymousId = linking.adopt() ?? stored ?? linking.cookie() ?? uuid();
  */
-export function startLinking(options: LinkingOptions): Linking {
+export function startLinking(options: LinkingOptions, landing: string | false): Linking {
   const win = options.win || globalThis.window;
   const { consent, config } = options;
   const secret = config.linkerSecret;
   const now = options.now || Date.now;
-  let landing = options.landing;
   const drop = () => {
     if (consent.get().status == 'pending' ? consent.config().beforeConsent != 'hold' : !consent.allows('analytics')) landing = '';
   };
@@ -214,7 +212,7 @@ export function startLinking(options: LinkingOptions): Linking {
   consent.onChange(drop);
   const domains = Array.isArray(config.linkDomains) ? config.linkDomains : [];
   if (domains.length) {
-    createLinker({ domains, getDeviceId: options.getDeviceId, allowed: () => consent.allows('analytics'), now, secret, location: win.location }).start(win.document);
+    createLinker({ domains, getDeviceId: options.deviceId, allowed: () => consent.allows('analytics'), now, secret, location: win.location }).start(win.document);
   }
   const domain = config.cookieDomain;
   return {

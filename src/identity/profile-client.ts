@@ -180,10 +180,14 @@ export function createProfileClient(options: ProfileClientOptions): ProfileClien
   return { get, subscribe };
 }
 
-/** Options of {@link createProfileHub}: the client's, with consent as core holds it instead of `allowed`. */
-export interface ProfileHubOptions extends Omit<ProfileClientOptions, 'allowed'> {
+/** Options of {@link createProfileHub}: core's view of itself, plus the client's seams. */
+export interface ProfileHubOptions extends Partial<Pick<ProfileClientOptions, 'fetch' | 'EventSource' | 'now' | 'pollMs'>> {
+  /** The tracker config: the collector and the write key. */
+  config: { collectorUrl: string; writeKey: string };
   /** `allows('personalization')` gates every request and delivery; each change re-checks the live stream. */
   consent: { allows(category: string): boolean; onChange(handler: () => void): unknown };
+  /** The current device id (the token is bound to it); undefined without analytics consent. */
+  deviceId(): string | undefined;
   /** Sees a throw of an `on('profile')` handler; the other handlers still run. */
   onError?: (e: unknown) => void;
 }
@@ -205,12 +209,12 @@ export interface ProfileHub {
  *
  * @param options - the client's options and the consent manager
  * @example
- * const hub = createProfileHub({ collectorUrl, writeKey, getIds: () => ({ anonymousId }), consent });
+ * const hub = createProfileHub({ config: { collectorUrl, writeKey }, consent, deviceId: () => anonymousId });
  * const off = hub.on((p) => renderCartReminder(p.openCart));
  */
 export function createProfileHub(options: ProfileHubOptions): ProfileHub {
   const allowed = () => options.consent.allows('personalization');
-  const client = createProfileClient({ ...options, allowed });
+  const client = createProfileClient({ ...options, ...options.config, getIds: () => ({ anonymousId: options.deviceId() }), allowed });
   const handlers = new Set<(profile: ProfileSummary) => void>();
   let stream: { id: string; stop(): void } | undefined;
   let last: ProfileSummary | undefined;
@@ -222,7 +226,7 @@ export function createProfileHub(options: ProfileHubOptions): ProfileHub {
     }
   };
   const sync = () => {
-    const id = (handlers.size && allowed() && options.getIds().anonymousId) || '';
+    const id = (handlers.size && allowed() && options.deviceId()) || '';
     if (stream && stream.id != id) {
       stream.stop();
       stream = last = undefined;

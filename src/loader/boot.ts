@@ -18,20 +18,13 @@ const existing = w.touchpoint;
 function fromAttributes(el: HTMLScriptElement | null): Partial<TouchpointConfig> {
   if (!el) return {};
   const d = el.dataset;
-  const bool = (v: string | undefined) => (v === undefined ? undefined : v !== 'false' && v !== '0');
   const out: Record<string, unknown> = {
-    writeKey: d.writeKey,
-    collectorUrl: d.collectorUrl,
-    debug: bool(d.debug),
-    autoPageViews: bool(d.autoPageViews),
-    webVitals: bool(d.webVitals),
-    banner: bool(d.banner),
-    locale: d.locale,
-    cookieDomain: d.cookieDomain,
     // comma separated; the linker trims and skips empty names
     linkDomains: d.linkDomains?.split(','),
     nonce: el.nonce || undefined,
   };
+  for (const k of ['writeKey', 'collectorUrl', 'locale', 'cookieDomain']) out[k] = d[k];
+  for (const k of ['debug', 'autoPageViews', 'webVitals', 'banner']) out[k] = d[k] === undefined ? undefined : d[k] !== 'false' && d[k] !== '0';
   // the privacy officer's config can sit in the page: <script type="application/json" id="touchpoint-consent">
   const ref = d.consentConfig;
   const json = ref ? document.querySelector(ref)?.textContent : undefined;

@@ -5,7 +5,7 @@
  * adoption rules of `_tp`, and identity sync (full set, reset).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Window } from 'happy-dom';
+import { Window as HappyWindow } from 'happy-dom';
 import { createTracker, type Touchpoint, type TrackerDeps } from '../../../src/core/tracker';
 import type { TouchpointConfig } from '../../../src/core/config';
 import { createConsentManager } from '../../../src/consent/manager';
@@ -20,7 +20,7 @@ const T0 = 1_700_000_000_000;
 const OTHER_ID = '0b9f4c1e-5d1a-4c1e-9a55-2f0f6a2c7b11';
 const PROFILE: ProfileSummary = { profileId: 'p-1', openCart: { products: [{ product_id: 'sku-1' }], updatedAt: '2024-05-01T10:00:00.000Z' }, lastSeenAt: '2024-05-01T10:00:00.000Z' };
 
-const windows: Window[] = [];
+const windows: HappyWindow[] = [];
 afterEach(async () => {
   for (const w of windows.splice(0)) await w.happyDOM.close();
 });
@@ -60,7 +60,7 @@ interface Setup {
 }
 
 function setup(o: Setup = {}) {
-  const win = new Window({ url: o.url ?? 'https://shop.at/' });
+  const win = new HappyWindow({ url: o.url ?? 'https://shop.at/' });
   windows.push(win);
   const outbox = o.outbox ?? createMemoryOutbox();
   const records: OutboxRecord[] = [];
@@ -69,10 +69,11 @@ function setup(o: Setup = {}) {
   const consentStorage = memoryStorage(o.storedConsent ?? null);
   const deps: TrackerDeps = {
     createConsent: (log, post) =>
-      createConsentManager({ config: consentConfig(o.consent), log: quietLog(), sdkVersion: 'test', postRecord: post, storage: consentStorage.storage, window: win as unknown as Window & typeof globalThis, now: () => clock.t }),
+      createConsentManager({ config: consentConfig(o.consent), log: quietLog(), sdkVersion: 'test', postRecord: post, storage: consentStorage.storage, window: win as unknown as Window, now: () => clock.t }),
     openOutbox: async () => outbox,
     createDelivery: () => ({ notify: (r) => void records.push(...r), flush: async () => {}, pageHide() {}, start() {}, stop() {}, status: () => ({}) }),
-    createSend: () => async () => 'sent',
+    // delivery is not under test: records are collected as the outbox hands them on
+    createSend: () => async () => ({ outcome: 'sent' as const }) as never,
     postConsent() {},
     loadHashing: () => import('../../../src/identity/hash'),
     loadLinker: () => import('../../../src/identity/linker'),
@@ -82,7 +83,7 @@ function setup(o: Setup = {}) {
       return { createProfileHub: (opts) => m.createProfileHub({ ...opts, fetch: collector.fetch, EventSource: null, pollMs: 20 }) };
     },
     now: () => clock.t,
-    window: win as unknown as Window & typeof globalThis,
+    window: win as unknown as Window,
   };
   const tp: Touchpoint = createTracker({ writeKey: 'wk_1', collectorUrl: 'https://collect.example', webVitals: false, ...o.config }, deps);
   const events = () => records.map((r) => r.event as Record<string, any>);
@@ -163,7 +164,7 @@ describe('cross-domain linking', () => {
     const a = s.win.document.createElement('a');
     a.href = href;
     s.win.document.body.appendChild(a);
-    a.dispatchEvent(new s.win.MouseEvent('mousedown', { bubbles: true }) as unknown as Event);
+    a.dispatchEvent(new s.win.MouseEvent('mousedown', { bubbles: true }));
     return new URL(a.href).searchParams.get(LINKER_PARAM);
   };
 
