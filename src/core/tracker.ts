@@ -140,7 +140,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   const redact = (u: string) => (u ? redactUrl(u, redactKeys) : u);
   const loc = win.location;
   // cross-domain landing: `_tp` leaves the address bar at once so no page view, bookmark or share carries it; the token
-  // stays in memory only, for adoption once analytics is granted (see adopt)
+  // stays in memory only; the linker chunk adopts it once analytics is granted, if fresh and valid
   const landing = /[?&]_tp=/.test(loc.search) && loc.href;
   if (landing) {
     const u = new URL(landing);

@@ -255,6 +255,27 @@ describe('cross-domain linking', () => {
   });
 });
 
+describe('cookie mirror (cookieDomain, from the linker chunk)', () => {
+  it('takes the id a subdomain stored, writes it only after consent, deletes it on withdrawal', async () => {
+    const s = setup({ url: 'https://www.shop.at/', config: { cookieDomain: 'shop.at' } });
+    // the cookie checkout.shop.at's page wrote for the whole domain
+    s.win.document.cookie = `tp_id=${OTHER_ID}; Domain=shop.at; Path=/`;
+    await settle();
+    expect(await anonymousIdOf(s.tp)).toBeUndefined();
+    grant(s.tp);
+    await settle();
+    expect(await anonymousIdOf(s.tp)).toBe(OTHER_ID);
+    s.tp.reset();
+    await settle();
+    const fresh = await anonymousIdOf(s.tp);
+    expect(fresh).not.toBe(OTHER_ID);
+    expect(s.win.document.cookie).toContain(`tp_id=${fresh}`);
+    s.tp.consent.set({ analytics: false }, { method: 'cmp' });
+    await settle();
+    expect(s.win.document.cookie).not.toContain('tp_id=');
+  });
+});
+
 describe('identity sync', () => {
   const identifies = (s: ReturnType<typeof setup>) => s.events().filter((e) => e.type === 'identify');
 
