@@ -52,7 +52,7 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
     postConsent: (c, record) => void postConsentRecord(c.collectorUrl, c.writeKey, record),
     loadAddon: () => loaders.loadVitals(),
     loadHashing: () => loaders.loadHashing(),
-    loadLinker: () => loaders.loadLinker(),
-    loadProfiles: () => loaders.loadProfiles(),
+    loadLinker: loaders.loadLinker,
+    loadProfiles: loaders.loadProfiles,
   };
 }
