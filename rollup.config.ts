@@ -61,6 +61,8 @@ const config: RollupOptions[] = [
   browser('src/consent/interop.ts', 'dist/touchpoint-interop.mjs', 'es'),
   // one lazy chunk per wire format, loaded only when a destination names it
   ...['segment', 'snowplow', 'posthog', 'custom'].map((f) => browser(`src/transport/formats/${f}.ts`, `dist/touchpoint-${f}.mjs`, 'es')),
+  browser('src/identity/linker.ts', 'dist/touchpoint-linker.mjs', 'es'),
+  browser('src/identity/profile-client.ts', 'dist/touchpoint-profile.mjs', 'es'),
   ...(existsSync('src/consent/banner/index.ts') ? [browser('src/consent/banner/index.ts', 'dist/touchpoint-banner.mjs', 'es')] : []),
   {
     input: 'src/index.ts',

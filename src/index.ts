@@ -28,6 +28,8 @@ export function createTouchpoint(config: TouchpointConfig): Touchpoint {
         : format == 'snowplow' ? import('./transport/formats/snowplow')
         : format == 'posthog' ? import('./transport/formats/posthog')
         : import('./transport/formats/custom'),
+      loadLinker: () => import('./identity/linker'),
+      loadProfiles: () => import('./identity/profile-client'),
     }),
   );
 }
@@ -36,6 +38,8 @@ export { VERSION } from './core/tracker';
 export type { Touchpoint, CallOptions, TouchpointEventName } from './core/tracker';
 export type { TouchpointConfig, OutboxOptions } from './core/config';
 export type { DestinationConfig, FormatName, FormatRequest } from './transport/formats/types';
+export type { ProfileSummary, ProfileProduct } from './identity/profile-client';
+export type { IdentityInput } from './identity/hash';
 export type { ConsentState, Category } from './consent/types';
 export type { TouchpointEvent, EventContext, Campaign, IdentityLink } from './schema/event';
 export type { ConsentRecord, ConsentMethod } from './schema/consent-record';

@@ -53,11 +53,18 @@ export interface TouchpointConfig {
    * @example [{ format: 'touchpoint' }, { format: 'segment', url: 'https://api.segment.io', writeKey: 'abc' }]
    */
   destinations?: DestinationConfig[];
+  /**
+   * Other domains of the shop to carry the device id to, e.g. `['shop.at', 'shop.ch']` (subdomains match): with analytics
+   * consent, links and forms to them get a 2-minute `_tp` token when clicked or submitted (lazy linker chunk).
+   */
+  linkDomains?: string[];
+  /** Mixed into the `_tp` checksum; the same on every linked domain. Not a secret in any strong sense (it ships in the script). */
+  linkerSecret?: string;
 }
 
 const KNOWN_KEYS = [
   'writeKey', 'collectorUrl', 'debug', 'autoPageViews', 'webVitals', 'redactParams', 'batchSize', 'flushIntervalMs',
-  'outbox', 'consent', 'banner', 'locale', 'nonce', 'cookieDomain', 'assetBaseUrl', 'destinations',
+  'outbox', 'consent', 'banner', 'locale', 'nonce', 'cookieDomain', 'assetBaseUrl', 'destinations', 'linkDomains', 'linkerSecret',
 ] as const;
 
 /** Checks a config; returns the problems (unknown keys are problems but not fatal) and whether it can run at all. */
@@ -75,8 +82,8 @@ export function checkConfig(config: unknown): { fatal: boolean; problems: string
   for (const k of ['batchSize', 'flushIntervalMs'] as const) {
     if (c[k] !== undefined && !(typeof c[k] === 'number' && (c[k] as number) > 0)) problems.push(`config.${k} must be a positive number; default used`);
   }
-  if (c.redactParams !== undefined && !(Array.isArray(c.redactParams) && c.redactParams.every((p) => typeof p === 'string'))) {
-    problems.push('config.redactParams must be an array of strings; ignored');
+  for (const k of ['redactParams', 'linkDomains'] as const) {
+    if (c[k] !== undefined && !(Array.isArray(c[k]) && (c[k] as unknown[]).every((p) => typeof p === 'string'))) problems.push(`config.${k} must be an array of strings; ignored`);
   }
   // a non-array reads as no entries: the default destination is used
   ([] as unknown[]).concat(c.destinations ?? []).forEach((d, i) => {

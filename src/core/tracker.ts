@@ -2,7 +2,7 @@
  * The tracker facade: builds events, gates them on consent, writes them to the outbox and wires every service
  * (capture, consent, outbox, transport). The only module that imports services. Never throws into the page.
  */
-import type { Campaign, EventContext, TouchpointEvent } from '../schema/event';
+import type { Campaign, EventContext, IdentityLink, TouchpointEvent } from '../schema/event';
 import type { ConsentManager, ConsentState } from '../consent/types';
 import type { Outbox, OutboxRecord } from '../outbox/types';
 import type { Destination } from '../transport/types';
@@ -19,9 +19,10 @@ import { classifyChannel, CHANNEL_RULES_VERSION } from '../capture/channel-rules
 import { DEFAULT_REDACTED_PARAMS, redactUrl } from '../capture/redact';
 import { createCommerce, type Commerce } from '../capture/commerce';
 import { campaignKey } from '../capture/campaign';
-import type { IdentityInput, hashIdentities } from '../identity/hash';
+import type { IdentityInput, hashIdentities, mergeLinks } from '../identity/hash';
 import { createSessions } from '../identity/session';
-import { deleteCookieId, readCookieId, resolveDeviceId, writeCookieId } from '../identity/device-id';
+import type { startLinking } from '../identity/linker';
+import type { createProfileHub, ProfileHub, ProfileSummary } from '../identity/profile-client';
 
 /** The SDK version, replaced at build time. */
 export const VERSION: string = typeof __TOUCHPOINT_VERSION__ === 'string' ? __TOUCHPOINT_VERSION__ : '0.0.0-dev';
@@ -65,6 +66,13 @@ export interface Touchpoint {
   debug(): Promise<Record<string, unknown>>;
   /** Typed helpers for the commerce event catalogue. */
   commerce: Commerce;
+  /**
+   * The visitor's own unified profile summary (open cart, recently viewed products, preferred channel) from the
+   * collector; needs personalization consent and a device id (analytics consent). Resolves undefined without them or on
+   * any failure; never rejects. Live updates: `on('profile', handler)`.
+   * @example const p = await touchpoint.profile(); if (p?.openCart) showCart(p.openCart.products);
+   */
+  profile(): Promise<ProfileSummary | undefined>;
   /** Consent: read, set from another CMP, open the preferences. */
   consent: {
     get(): ConsentState;
@@ -81,9 +89,13 @@ export interface TrackerDeps {
   /** The destinations of the config: one native one from collectorUrl/writeKey unless `destinations` says otherwise. */
   createDestinations(config: TouchpointConfig): Destination[];
   postConsent(config: TouchpointConfig, record: unknown): void;
-  loadAddon?(name: 'vitals'): Promise<{ startVitals(report: (name: string, properties: Record<string, unknown>) => void): void } | undefined>;
+  loadAddon?(name?: 'vitals'): Promise<{ startVitals(report: (name: string, properties: Record<string, unknown>) => void): void } | undefined>;
   /** Loads the identity-link hashing chunk, needed only by `identify(…, { identities })`. */
-  loadHashing?(): Promise<{ hashIdentities: typeof hashIdentities }>;
+  loadHashing?(): Promise<{ hashIdentities: typeof hashIdentities; mergeLinks: typeof mergeLinks }>;
+  /** Loads the cross-domain linker chunk, needed only with `linkDomains` or a `_tp` landing parameter. */
+  loadLinker?(): Promise<{ startLinking: typeof startLinking }>;
+  /** Loads the profile client chunk, needed only by `profile()` and `on('profile')`. */
+  loadProfiles?(): Promise<{ createProfileHub: typeof createProfileHub }>;
   now?: () => number;
   window?: Window;
 }
@@ -111,7 +123,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   const log = createLog(!!(config as TouchpointConfig | undefined)?.debug);
   if (fatal) log.error('not started, the config cannot run: ' + problems.join('; '));
   else problems.forEach((p) => log.warn(p));
-  const emitter = createEmitter((e) => log.warn('an on() handler threw', e));
+  const threw = (e: unknown) => log.warn('an on() handler threw', e);
+  const emitter = createEmitter(threw);
   const now = deps.now ?? Date.now;
   const win = deps.window ?? window;
   const doc = win.document;
@@ -127,6 +140,14 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   const redactKeys = [...DEFAULT_REDACTED_PARAMS, ...(Array.isArray(config.redactParams) ? config.redactParams : [])];
   const redact = (u: string) => (u ? redactUrl(u, redactKeys) : u);
   const loc = win.location;
+  // cross-domain landing: `_tp` leaves the address bar at once so no page view, bookmark or share carries it; the token
+  // stays in memory only; the linker chunk adopts it once analytics is granted, if fresh and valid
+  const landing = /[?&]_tp=/.test(loc.search) && loc.href;
+  if (landing) {
+    const u = new URL(landing);
+    u.searchParams.delete('_tp');
+    storage(() => win.history.replaceState(win.history.state, '', u.href));
+  }
   let campaign: Campaign | undefined = parseCampaign(loc.search);
   let channel = classifyChannel({
     source: campaign?.source, medium: campaign?.medium, campaign: campaign?.name,
@@ -137,6 +158,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
 
   let anonymousId: string | undefined;
   let userId: string | undefined;
+  /** The device's identity links (hashed where due), each identify carries them all; stored with the outbox. */
+  let links: IdentityLink[] = [];
   let held: Queued[] = [];
   let outbox: Outbox | undefined;
   let opening: Promise<void> | undefined;
@@ -262,11 +285,32 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
 
   /** The device identity: the outbox database holds it, the cookie mirrors it for subdomains; one per browser. */
   const loadIdentity = async (o: Outbox) => {
-    const candidate = resolveDeviceId({ cookie: config.cookieDomain ? readCookieId() : undefined, uuid }).id;
-    anonymousId = await o.updateMeta<string>('anonymousId', (old) => old ?? candidate);
+    const l = await linking;
+    // a fresh, valid `_tp` token from another of the shop's domains wins, then the stored id, then the cookie mirror
+    const adopted = l?.adopt();
+    const cookie = l?.cookie() ?? uuid();
+    anonymousId = await o.updateMeta<string>('anonymousId', (old) => adopted ?? old ?? cookie);
     userId ??= await o.getMeta<string>('userId');
-    if (config.cookieDomain) writeCookieId(anonymousId, { domain: config.cookieDomain });
+    // links given before consent join the stored set (the next identify folds duplicates)
+    links = await o.updateMeta<IdentityLink[]>('identities', (old) => (old ?? []).concat(links));
+    idChanged(anonymousId);
   };
+
+  // what the identity chunks see of core
+  const self = { config, consent, now, win, deviceId: () => anonymousId, onError: threw };
+  /** A lazy chunk, or undefined (after one warning) when it cannot load; never rejects. */
+  const chunk = <T>(name: string, load?: () => Promise<T>): Promise<T | void> => Promise.resolve(load?.()).catch((e) => log.warn(name + ' chunk failed to load', e));
+  // the linker chunk (cross-domain tokens, the subdomain cookie mirror) loads only when one of them is in use
+  const linking =
+    landing || config.linkDomains?.length || config.cookieDomain
+      ? chunk('linker', deps.loadLinker).then((m) => m && m.startLinking(self, landing))
+      : undefined;
+  /** A new (or no) device id: the cookie mirror follows it, the profile stream reopens for it or stops. */
+  const idChanged = (id?: string) => {
+    void linking?.then((l) => l && l.mirror(id));
+    void hub?.then((h) => h && h.sync());
+  };
+  const saveLinks = () => void outbox?.updateMeta('identities', () => links);
 
   const setDeviceId = (id: string | undefined, user: string | undefined) => {
     anonymousId = id;
@@ -274,7 +318,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     if (outbox && id) {
       void outbox.updateMeta('anonymousId', () => id);
       void outbox.updateMeta('userId', () => user);
-      if (config.cookieDomain) writeCookieId(id, { domain: config.cookieDomain });
+      idChanged(id);
     }
   };
 
@@ -312,9 +356,11 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     if (withdrawn.includes('analytics')) {
       // withdrawal is total: the whole outbox database and the device identity go at once
       anonymousId = userId = undefined;
+      links = [];
+      sessions.reset();
       void closeStore(true);
       storage(() => win.localStorage.removeItem('tp_session'));
-      deleteCookieId(undefined, config.cookieDomain);
+      idChanged();
     } else if (withdrawn.length && outbox) {
       void outbox.clear(withdrawn);
     }
@@ -341,14 +387,16 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     capture({ type: 'page', name, properties: { ...currentPage(), ...properties } }, options);
   };
 
+  // profile() and on('profile') load the profile chunk on first use; it keeps the live stream in step with consent
+  let hub: Promise<ProfileHub | void> | undefined;
+  const profiles = () =>
+    (hub ||= chunk('profile', deps.loadProfiles).then((m) => m && m.createProfileHub(self)));
+
   let vitalsStarted = false;
   const startVitals = () => {
-    if (vitalsStarted || config.webVitals === false || !deps.loadAddon || !consent!.allows('analytics')) return;
+    if (vitalsStarted || config.webVitals === false || !consent!.allows('analytics')) return;
     vitalsStarted = true;
-    deps.loadAddon('vitals').then(
-      (m) => m?.startVitals((event, properties) => capture({ type: 'track', event, properties })),
-      (e) => log.warn('web vitals chunk failed to load', e),
-    );
+    void chunk('web vitals', deps.loadAddon).then((m) => m?.startVitals((event, properties) => capture({ type: 'track', event, properties })));
   };
 
   const api: Touchpoint = {
@@ -367,14 +415,19 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       if (!isProps(traits)) return log.warn('identify traits must be a plain object');
       if (typeof id === 'string' && id !== userId) setDeviceId(anonymousId, id);
       const timestamp = options?.timestamp ?? now();
-      const links = options?.identities;
-      if (!Array.isArray(links)) return capture({ type: 'identify', traits: traits ?? {} }, { ...options, timestamp });
+      const given = options?.identities;
+      const send = () => capture({ type: 'identify', traits: traits ?? {}, ...(links.length && { identities: links }) }, { ...options, timestamp });
+      if (!Array.isArray(given)) return send();
       // e-mail and phone leave the browser only as SHA-256 of the normalised value
       const onDrop = (type: string, reason: string) => log.warn(`identity link "${type}" dropped: ${reason}`);
       // hashing loads on first use; if it cannot, the links are left out rather than sent in clear
-      void (deps.loadHashing ? deps.loadHashing() : Promise.reject(new Error('no hashing chunk')))
-        .then((m) => m.hashIdentities(links, { onDrop }), (e) => (log.warn('identity links left out: hashing chunk failed to load', e), []))
-        .then((identities) => capture({ type: 'identify', traits: traits ?? {}, ...(identities.length && { identities }) }, { ...options, timestamp }));
+      void chunk('identity links left out: hashing', deps.loadHashing)
+        .then(async (m) => {
+          // the device's whole identity set travels with every change, so the collector never needs an earlier event
+          if (m) links = m.mergeLinks(links, await m.hashIdentities(given, { onDrop }));
+          saveLinks();
+        })
+        .then(send);
     }),
     alias: guard(log, 'alias', (newId: string, previousId?: string, options?: CallOptions) => {
       if (typeof newId !== 'string' || !newId) return log.warn('alias(newId) needs a non-empty string');
@@ -384,8 +437,17 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       capture({ type: 'alias', previousId: previous }, options);
     }),
     reset: guard(log, 'reset', () => {
+      // logout: a new device identity and session; the identity set and the user belong to the old one
+      links = [];
+      saveLinks();
+      sessions.reset();
       setDeviceId(outbox ? uuid() : undefined, undefined);
     }),
+    // the profile chunk's client asks the collector only with personalization consent and a device id
+    profile: guard(log, 'profile', async () => {
+      await opening;
+      return (await profiles())?.get();
+    }, Promise.resolve() as Promise<undefined>),
     flush: guard(log, 'flush', async () => {
       writeWaiting();
       await delivery?.flush();
@@ -394,7 +456,12 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       if (typeof cb !== 'function') return;
       readyFired ? guard(log, 'ready callback', cb)() : readyCallbacks.push(cb);
     }),
-    on: guard(log, 'on', (name: TouchpointEventName, handler: (d: unknown) => void) => (typeof handler === 'function' ? emitter.on(name, handler) : () => {}), () => {}),
+    on: guard(log, 'on', (name: TouchpointEventName, handler: (d: unknown) => void) => {
+      if (typeof handler !== 'function') return () => {};
+      if (name !== 'profile') return emitter.on(name, handler);
+      const off = profiles().then((h) => h && h.on(handler));
+      return () => void off.then((f) => f && f());
+    }, () => {}),
     debug: guard(log, 'debug', async () => {
       const info = { consent: consent!.get(), anonymousId, userId, outbox: outbox ? { kind: outbox.kind, size: await outbox.count() } : 'closed', ...delivery?.status() };
       try {
@@ -456,10 +523,11 @@ function storage<T>(fn: () => T): T | null {
 
 function inert(emitter: ReturnType<typeof createEmitter>): Touchpoint {
   const noop = () => {};
+  const none = () => Promise.resolve() as Promise<undefined>;
   const state: ConsentState = { status: 'pending', granted: ['necessary'], denied: [], policyVersion: '' };
   return {
     page: noop, track: noop, identify: noop, alias: noop, reset: noop,
-    flush: () => Promise.resolve(), ready: noop, on: (n, h) => emitter.on(n, h),
+    flush: none, profile: none, ready: noop, on: (n, h) => emitter.on(n, h),
     debug: () => Promise.resolve({ disabled: true }),
     commerce: createCommerce(noop, noop),
     consent: { get: () => state, set: noop, open: noop },

@@ -21,9 +21,11 @@ export interface Loaders {
   loadTexts(): Promise<import('../consent/default-texts').DefaultTexts>;
   /** Consent-aware embeds and the TCF/GPP readers, loaded only when the page has embeds or the config a CMP. */
   loadInterop(): Promise<import('../consent/manager').InteropModule>;
-  loadHashing(): Promise<{ hashIdentities: typeof import('../identity/hash').hashIdentities }>;
+  loadHashing(): Promise<typeof import('../identity/hash')>;
   /** Loads a wire-format chunk; called only for formats a destination names. */
   loadFormat(format: FormatName): Promise<FormatModule>;
+  loadLinker(): ReturnType<NonNullable<TrackerDeps['loadLinker']>>;
+  loadProfiles(): ReturnType<NonNullable<TrackerDeps['loadProfiles']>>;
 }
 
 /** Builds the production dependencies for `createTracker`. */
@@ -60,5 +62,7 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
     postConsent: (c, record) => void postConsentRecord(c.collectorUrl, c.writeKey, record),
     loadAddon: () => loaders.loadVitals(),
     loadHashing: () => loaders.loadHashing(),
+    loadLinker: loaders.loadLinker,
+    loadProfiles: loaders.loadProfiles,
   };
 }

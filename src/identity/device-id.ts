@@ -1,6 +1,7 @@
 /**
  * Device identity helpers: the first-party cookie mirror and which stored id wins. The primary store is the outbox
- * database's meta store in IndexedDB (core reads and writes it); the cookie only mirrors the id so that subdomains
+ * database's meta store in IndexedDB (core reads and writes it); the cookie (written through the lazy linker chunk,
+ * only with `cookieDomain`) only mirrors the id so that subdomains
  * (shop.example.com, checkout.example.com) share it. Imports nothing. Never called before analytics consent, never throws.
  */
 

@@ -160,3 +160,23 @@ export async function hashIdentities(links: IdentityInput[], options: HashOption
     return [];
   }
 }
+
+/**
+ * The device's identity set after new links: one entry per type and value, a link given again moves to the end, and
+ * only the newest 50 (the schema's limit) are kept.
+ *
+ * @param current - the set so far (may hold duplicates)
+ * @param added - links from the latest `identify`, already hashed
+ * @returns the new set
+ * @example
+ * links = mergeLinks(links, await hashIdentities(given));
+ */
+export function mergeLinks(current: IdentityLink[], added: IdentityLink[]): IdentityLink[] {
+  const byKey = new Map<string, IdentityLink>();
+  for (const l of [...current, ...added]) {
+    const key = l.type + ' ' + l.value;
+    byKey.delete(key);
+    byKey.set(key, l);
+  }
+  return [...byKey.values()].slice(-MAX_LINKS);
+}

@@ -8,7 +8,7 @@
  * (a shared URL); it is not a security boundary: anyone who reads the script can forge a token.
  */
 import { fnv1a } from './hash';
-import { isDeviceId } from './device-id';
+import { deleteCookieId, isDeviceId, readCookieId, writeCookieId } from './device-id';
 
 /** Query parameter that carries the token. */
 export const LINKER_PARAM = '_tp';
@@ -41,7 +41,7 @@ export interface Linker {
 
 const ua = () => (typeof navigator == 'object' && navigator.userAgent) || '';
 const checksum = (id: string, ts: string, secret = '') => fnv1a(['v1', id, ts, ua(), secret].join('.'));
-const host = (d: string) => d.trim().replace(/^\.+/, '').toLowerCase();
+const host = (d: unknown) => String(d).trim().replace(/^\.+/, '').toLowerCase();
 
 /**
  * Creates the cross-domain linker.
@@ -158,4 +158,73 @@ export function adoptFromUrl(loc: Location, history: History, options: AdoptOpti
   } catch {
     return undefined;
   }
+}
+
+/** Options of {@link startLinking}: what core knows about the page, its config and consent. */
+export interface LinkingOptions {
+  /** The tracker config: `linkDomains` are decorated, `linkerSecret` goes into the checksum, `cookieDomain` scopes the mirror. */
+  config: { linkDomains?: unknown; linkerSecret?: string; cookieDomain?: string };
+  /**
+   * Consent as core holds it. Under beforeConsent 'hold' a token may wait in memory (never stored) for a grant on this
+   * page while it is fresh; under 'drop' it is dropped when consent is still pending as linking starts.
+   */
+  consent: { allows(category: string): boolean; get(): { status: string }; onChange(handler: () => void): unknown; config(): { beforeConsent?: string } };
+  /** The current device id; undefined before analytics consent. */
+  deviceId(): string | undefined;
+  /** Clock, epoch ms. @defaultValue Date.now */
+  now?: () => number;
+  /** The page's window. @defaultValue globalThis */
+  win?: Window;
+}
+
+/** What {@link startLinking} gives core: the landing token's device id, and the cookie mirror of the device id. */
+export interface Linking {
+  /** The landing token's device id when analytics is granted and the token fresh and valid; asked once, later calls get undefined. */
+  adopt(): string | undefined;
+  /** The device id in the cookie mirror (only with `cookieDomain`). */
+  cookie(): string | undefined;
+  /** Writes `id` to the cookie mirror (only with `cookieDomain`); no id deletes it. */
+  mirror(id?: string): void;
+}
+
+/**
+ * Starts cross-domain and cross-subdomain linking for core: decorates links and forms to `linkDomains` while analytics
+ * is granted; keeps the landing token in memory until core's outbox opens (analytics granted) and then adopts its device
+ * id when fresh and valid; reads and writes the `cookieDomain` mirror. The token is dropped when consent is decided
+ * without analytics or still pending as this starts (unless beforeConsent is 'hold'), and on any later decision without
+ * analytics.
+ *
+ * @param options - config, consent, device id source
+ * @param landing - the landing URL as it was with its `_tp` token (core already removed it from the address bar); false or '' for none
+ * @example
+ * const linking = startLinking({ config, consent, deviceId: () => anonymousId }, landing);
+ * anonymousId = linking.adopt() ?? stored ?? linking.cookie() ?? uuid();
+ */
+export function startLinking(options: LinkingOptions, landing: string | false): Linking {
+  const win = options.win || globalThis.window;
+  const { consent, config } = options;
+  const secret = config.linkerSecret;
+  const now = options.now || Date.now;
+  const drop = () => {
+    if (consent.get().status == 'pending' ? consent.config().beforeConsent != 'hold' : !consent.allows('analytics')) landing = '';
+  };
+  drop();
+  consent.onChange(drop);
+  const domains = Array.isArray(config.linkDomains) ? config.linkDomains : [];
+  if (domains.length) {
+    createLinker({ domains, getDeviceId: options.deviceId, allowed: () => consent.allows('analytics'), now, secret, location: win.location }).start(win.document);
+  }
+  const domain = config.cookieDomain;
+  return {
+    cookie: () => (domain ? readCookieId(undefined, win.document) : undefined),
+    mirror(id) {
+      if (domain) id ? writeCookieId(id, { domain, doc: win.document }) : deleteCookieId(undefined, domain, win.document);
+    },
+    adopt() {
+      const href = landing;
+      landing = '';
+      // the address bar was cleaned by core already: a history that records nothing
+      return href ? adoptFromUrl({ href } as Location, { replaceState() {} } as unknown as History, { allowed: consent.allows('analytics'), now, secret }) : undefined;
+    },
+  };
 }

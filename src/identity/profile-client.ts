@@ -179,3 +179,73 @@ export function createProfileClient(options: ProfileClientOptions): ProfileClien
 
   return { get, subscribe };
 }
+
+/** Options of {@link createProfileHub}: core's view of itself, plus the client's seams. */
+export interface ProfileHubOptions extends Partial<Pick<ProfileClientOptions, 'fetch' | 'EventSource' | 'now' | 'pollMs'>> {
+  /** The tracker config: the collector and the write key. */
+  config: { collectorUrl: string; writeKey: string };
+  /** `allows('personalization')` gates every request and delivery; each change re-checks the live stream. */
+  consent: { allows(category: string): boolean; onChange(handler: () => void): unknown };
+  /** The current device id (the token is bound to it); undefined without analytics consent. */
+  deviceId(): string | undefined;
+  /** Sees a throw of an `on('profile')` handler; the other handlers still run. */
+  onError?: (e: unknown) => void;
+}
+
+/** What `touchpoint.profile()` and `touchpoint.on('profile', …)` run on; returned by {@link createProfileHub}. */
+export interface ProfileHub {
+  /** The visitor's profile summary; undefined without personalization consent, without a device id or on any failure. */
+  get(): Promise<ProfileSummary | undefined>;
+  /** Adds a handler for profile updates; the first one opens the live stream. Returns the remove function. */
+  on(handler: (profile: ProfileSummary) => void): () => void;
+  /** Re-checks handlers, consent and the device id: opens, stops or reopens the stream (core calls it when the id changes). */
+  sync(): void;
+}
+
+/**
+ * Creates the hub behind `profile()` and `on('profile')`: one live subscription while a handler exists and
+ * personalization is granted, bound to the current device id (a new id after `reset()` or a cross-domain adoption
+ * reopens it; withdrawal stops it). A handler added to a running stream gets the last profile at once.
+ *
+ * @param options - the client's options and the consent manager
+ * @example
+ * const hub = createProfileHub({ config: { collectorUrl, writeKey }, consent, deviceId: () => anonymousId });
+ * const off = hub.on((p) => renderCartReminder(p.openCart));
+ */
+export function createProfileHub(options: ProfileHubOptions): ProfileHub {
+  const allowed = () => options.consent.allows('personalization');
+  const client = createProfileClient({ ...options, ...options.config, getIds: () => ({ anonymousId: options.deviceId() }), allowed });
+  const handlers = new Set<(profile: ProfileSummary) => void>();
+  let stream: { id: string; stop(): void } | undefined;
+  let last: ProfileSummary | undefined;
+  const call = (h: (profile: ProfileSummary) => void, p: ProfileSummary) => {
+    try {
+      h(p);
+    } catch (e) {
+      options.onError?.(e);
+    }
+  };
+  const sync = () => {
+    const id = (handlers.size && allowed() && options.deviceId()) || '';
+    if (stream && stream.id != id) {
+      stream.stop();
+      stream = last = undefined;
+    }
+    if (id && !stream) stream = { id, stop: client.subscribe((p) => handlers.forEach((h) => call(h, (last = p)))) };
+  };
+  options.consent.onChange(sync);
+  return {
+    get: client.get,
+    on(handler) {
+      if (typeof handler != 'function') return () => {};
+      handlers.add(handler);
+      if (last && stream) call(handler, last);
+      sync();
+      return () => {
+        handlers.delete(handler);
+        sync();
+      };
+    },
+    sync,
+  };
+}

@@ -20,6 +20,8 @@ export interface SessionTouch {
 export interface Sessions {
   /** Records activity now and returns the current session, starting a new one when due. */
   touch(campaignKey?: string): SessionTouch;
+  /** Ends the current session (on `reset()` and withdrawal): the next touch starts a new one. Touches no storage. */
+  reset(): void;
 }
 
 /** Seams of {@link createSessions}; `read`/`write` may throw (blocked storage), the session then lives in memory. */
@@ -55,12 +57,17 @@ export function createSessions(deps: SessionDeps): Sessions {
   let memory = '';
   let synced = -Infinity; // when storage was last read and written
   let lastNext = '';
+  let ended = false;
   return {
+    reset() {
+      ended = true;
+      memory = '';
+    },
     touch(campaignKey) {
       const t = now();
       const next = campaignKey ? fnv1a(campaignKey) : '';
       // storage is shared with other tabs but read and written at most once a second: track() stays cheap in a burst
-      const fresh = t - synced >= 0 && t - synced < STORAGE_SYNC_MS && next == lastNext && memory;
+      const fresh = !ended && t - synced >= 0 && t - synced < STORAGE_SYNC_MS && next == lastNext && memory;
       let stored: string | null = null;
       if (!fresh) {
         try {
@@ -74,8 +81,8 @@ export function createSessions(deps: SessionDeps): Sessions {
       const last = parseInt(s.slice(a + 1, b), 36);
       let key = s.slice(b + 1);
       // abs: a clock set back by more than the timeout starts afresh instead of extending a session forever
-      const start = a < 1 || !(Math.abs(t - last) < timeout) || (!!next && next != key);
-      if (start) (id = deps.uuid()), (key = next);
+      const start = ended || a < 1 || !(Math.abs(t - last) < timeout) || (!!next && next != key);
+      if (start) (id = deps.uuid()), (key = next), (ended = false);
       memory = id + '.' + t.toString(36) + '.' + key;
       lastNext = next;
       if (!fresh || start) {

@@ -8,7 +8,7 @@ import type { TouchpointConfig } from '../core/config';
 import { wire } from '../core/wire';
 import { createLog } from '../util/log';
 
-type QueuedCall = [path: string, args: unknown[], time: number];
+type QueuedCall = [path: string, args: unknown[], time: number, done?: (result: unknown) => void];
 
 const w = window as unknown as { touchpoint?: Record<string, unknown> & { _q?: QueuedCall[]; __touchpoint?: boolean } };
 const script = document.currentScript as HTMLScriptElement | null;
@@ -18,18 +18,13 @@ const existing = w.touchpoint;
 function fromAttributes(el: HTMLScriptElement | null): Partial<TouchpointConfig> {
   if (!el) return {};
   const d = el.dataset;
-  const bool = (v: string | undefined) => (v === undefined ? undefined : v !== 'false' && v !== '0');
   const out: Record<string, unknown> = {
-    writeKey: d.writeKey,
-    collectorUrl: d.collectorUrl,
-    debug: bool(d.debug),
-    autoPageViews: bool(d.autoPageViews),
-    webVitals: bool(d.webVitals),
-    banner: bool(d.banner),
-    locale: d.locale,
-    cookieDomain: d.cookieDomain,
+    // comma separated; the linker trims and skips empty names
+    linkDomains: d.linkDomains?.split(','),
     nonce: el.nonce || undefined,
   };
+  for (const k of ['writeKey', 'collectorUrl', 'locale', 'cookieDomain']) out[k] = d[k];
+  for (const k of ['debug', 'autoPageViews', 'webVitals', 'banner']) out[k] = d[k] === undefined ? undefined : d[k] !== 'false' && d[k] !== '0';
   // the privacy officer's config can sit in the page: <script type="application/json" id="touchpoint-consent">
   const ref = d.consentConfig;
   const json = ref ? document.querySelector(ref)?.textContent : undefined;
@@ -78,8 +73,10 @@ function boot() {
       loadInterop: () => load('touchpoint-interop.mjs'),
       loadHashing: () => load('touchpoint-identity.mjs'),
       loadFormat: (format) => load(`touchpoint-${format}.mjs`),
+      loadLinker: () => load('touchpoint-linker.mjs'),
+      loadProfiles: () => load('touchpoint-profile.mjs'),
     }));
-    before.splice(0).forEach(([p, a, t]) => invoke(instance!, p, a, t));
+    before.splice(0).forEach(([p, a, t, done]) => done?.(invoke(instance!, p, a, t)));
   };
 
   const call = (path: string) => (...args: unknown[]) => {
@@ -97,6 +94,8 @@ function boot() {
     flush: (...a: unknown[]) => (instance ? instance.flush() : Promise.resolve(void call('flush')(...a))),
     ready: call('ready'),
     on: (...a: unknown[]) => (instance ? invoke(instance, 'on', a) : (call('on')(...a), () => {})),
+    // no profile before init: there is no consent or device id yet
+    profile: () => (instance ? instance.profile() : Promise.resolve()),
     debug: (...a: unknown[]) => (instance ? instance.debug() : Promise.resolve({ initialized: false, queued: before.length, args: a })),
     consent: {
       get: () => instance?.consent.get(),
@@ -113,7 +112,8 @@ function boot() {
   const initCall = queue.find(([p]) => p === 'init');
   if (initCall) init(initCall[1][0] as Partial<TouchpointConfig>);
   else if (attrs.writeKey) init();
-  for (const [path, args, time] of queue) if (path !== 'init') (instance ? invoke(instance, path, args, time) : before.push([path, args, time]));
+  // a snippet call's promise gets the real call's result
+  for (const q of queue) if (q[0] !== 'init') (instance ? q[3]?.(invoke(instance, q[0], q[1], q[2])) : before.push(q));
 }
 
 try {

@@ -8,11 +8,15 @@ void (function (w: any, d: Document, src: string, integrity?: string) {
   if (t._q) return; // the snippet ran twice, or the bundle is already here
   var q: unknown[] = (t._q = []);
   var stub = function (target: any, name: string, path: string) {
+    // a promise of the real call's result, so `touchpoint.profile().then(…)` works before the bundle is here
     target[name] = function () {
-      q.push([path, Array.prototype.slice.call(arguments), Date.now()]);
+      var a = Array.prototype.slice.call(arguments);
+      return new Promise(function (r) {
+        q.push([path, a, Date.now(), r]);
+      });
     };
   };
-  'init page track identify alias reset flush ready on debug'.split(' ').forEach(function (m) {
+  'init page track identify alias reset flush ready on debug profile'.split(' ').forEach(function (m) {
     stub(t, m, m);
   });
   t.consent = t.consent || {};

@@ -45,6 +45,8 @@ export interface TestServer {
   behave(b?: Behaviour): void;
   /** Serves `html` at `path` (e.g. '/page.html'). */
   page(path: string, html: string, headers?: Record<string, string>): void;
+  /** Answers every request to `path` (query ignored) with `handler`, before the built-in routes: endpoints a test implements. */
+  route(path: string, handler: (req: IncomingMessage, res: ServerResponse) => void): void;
   /** Waits until `predicate` holds, polling. */
   waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   close(): Promise<void>;
@@ -55,6 +57,7 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/
 /** Starts the server on 127.0.0.1 with a free port. */
 export async function startServer(): Promise<TestServer> {
   const pages = new Map<string, { html: string; headers?: Record<string, string> }>();
+  const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
   const requests: TestServer['requests'] = [];
   const received: Received[] = [];
   const events: Record<string, any>[] = [];
@@ -73,6 +76,8 @@ export async function startServer(): Promise<TestServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     requests.push({ method: req.method ?? 'GET', path, time: Date.now() });
+    const route = routes.get(path);
+    if (route) return route(req, res);
     if (req.method === 'OPTIONS') {
       cors(res, req);
       res.writeHead(204).end();
@@ -146,6 +151,7 @@ export async function startServer(): Promise<TestServer> {
     duplicates: () => events.length - unique().size,
     behave: (b) => void (behaviour = b),
     page: (path, html, headers) => void pages.set(path, { html, headers }),
+    route: (path, handler) => void routes.set(path, handler),
     async waitFor(predicate, timeoutMs = 15_000, what = 'condition') {
       const end = Date.now() + timeoutMs;
       while (!predicate()) {

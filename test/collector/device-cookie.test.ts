@@ -73,7 +73,7 @@ describe('collector deviceCookie', () => {
     served = await serve({ databaseUrl: 'memory://' });
     await post(`${served.url}/v1/batch`, { batch: [granted('anon-victim-device')] });
     const forged = granted('anon-attacker');
-    forged.context = { ...forged.context, device: { id: 'anon-victim-device', model: 'x' } };
+    forged.context = { ...(forged.context as object), device: { id: 'anon-victim-device', model: 'x' } };
     await post(`${served.url}/v1/batch`, { batch: [forged] });
     expect((await stored(forged.messageId)).body.context.device).toEqual({ model: 'x' });
     const attacker = await served.collector.profiles.find('anonymous_id', 'anon-attacker');

@@ -28,6 +28,12 @@ describe('size budgets', () => {
   it('the identity-link hashing chunk is at most 1.5 KB gzip', () => {
     expect(gz('dist/touchpoint-identity.mjs')).toBeLessThanOrEqual(1.5 * KB);
   });
+  it('the cross-domain linker chunk (with the subdomain cookie mirror) is at most 2 KB gzip', () => {
+    expect(gz('dist/touchpoint-linker.mjs')).toBeLessThanOrEqual(2 * KB);
+  });
+  it('the profile hand-off chunk is at most 1.5 KB gzip', () => {
+    expect(gz('dist/touchpoint-profile.mjs')).toBeLessThanOrEqual(1.5 * KB);
+  });
   it('the interop chunk (embeds, TCF and GPP readers) is at most 2 KB gzip', () => {
     expect(gz('dist/touchpoint-interop.mjs')).toBeLessThanOrEqual(2 * KB);
   });
