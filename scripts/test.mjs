@@ -61,7 +61,9 @@ try {
   failed = Math.max(1, failed);
 }
 if (vitest.status !== 0 && failed === 0) failed = 1;
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// skips on a line of their own: the last line stays exactly "N passed, N failed" for CI
+if (skipped) console.log(`(${skipped} skipped: engine limits, see the README's compatibility table)`);
+console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed || vitest.status ? 1 : 0);
 
 // a suite that failed to load has no failed tests of its own; count it once as a failure
