@@ -122,6 +122,8 @@ for (const name of selectedEngines()) {
         await sleep(1000);
         expect(tracked(server, 'offline')).toHaveLength(50);
         expect(server.duplicates()).toBe(0);
+        // the backlog went as CompressionStream-gzipped batches in this engine too, and the collector inflated them
+        expect(server.received.some((r) => r.path === '/v1/batch' && r.encoding === 'gzip')).toBe(true);
         expect(await tab.evaluate('touchpoint.debug().then((d) => d.outbox.kind)')).toBe('indexeddb');
         await expectNoPageErrors(tab);
       });
