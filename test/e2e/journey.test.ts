@@ -1,6 +1,7 @@
 /**
  * The issue's whole omnichannel journey through the real SDK in headless Chromium, two browser contexts as two devices:
- * device A lands from an e-mail campaign, browses, accepts, views and adds a product and signs in; device B accepts and
+ * device A lands from an e-mail campaign, browses on to a second page, accepts there, views and adds a product and
+ * signs in; device B accepts and
  * signs in with the same e-mail; the cashier rings up a purchase on the till page with the loyalty card shown on the
  * account page. Then the profile API and the dashboard show one profile with both devices, web and store, the campaign
  * as first touch and the whole timeline in order; device B's `touchpoint.profile()` and the shop's hand-off notice show
@@ -97,10 +98,13 @@ describe('the omnichannel journey through the real SDK: two devices and the stor
     const { page } = a;
     await page.goto(demo.loopbackUrl + CAMPAIGN_URL);
     await page.waitForSelector('.card');
-    // browsing before the decision: nothing reaches the collector
+    // browsing before the decision, one click on: nothing reaches the collector
     await page.locator(`.card-title [data-product-link="${STORE_PRODUCT}"]`).scrollIntoViewIfNeeded();
-    await page.mouse.wheel(0, 600);
+    await page.click('#category-filter a[href="/?category=coffee"]');
+    await page.waitForURL(/\/\?category=coffee$/);
+    await page.waitForSelector('.card');
     expect(a.sent.filter((r) => r.url.includes('/v1/'))).toEqual([]);
+    // the decision on the second page: the landing's campaign is still the arrival's (test below: first touch)
     await acceptAll(page);
     idA = await deviceId(page);
 
