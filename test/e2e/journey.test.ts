@@ -12,6 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
 import { launchBrowser } from '../browser/harness';
 import { normaliseEmail } from '../../src/identity/hash';
 import { eventually, useTestDemo, type Demo } from './helpers';
@@ -26,6 +27,8 @@ const EMAIL_HASH = createHash('sha256').update(normaliseEmail(EMAIL_A)!).digest(
 const CAMPAIGN_URL = '/?utm_source=newsletter&utm_medium=email&utm_campaign=spring';
 const WEB_PRODUCT = 'espresso-nordlicht';
 const STORE_PRODUCT = 'tee-sencha';
+const LATER_PRODUCT = 'filter-morgenrot';
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 let demo: Demo;
 useTestDemo((d) => (demo = d), { secretKey: SECRET });
@@ -241,6 +244,8 @@ describe('the omnichannel journey through the real SDK: two devices and the stor
     expect(await page.getAttribute('#cart-handoff', 'role')).toBe('status');
     expect(await page.textContent('#cart-handoff')).toContain('Ihr Warenkorb von einem anderen Gerät');
     expect(await line.getAttribute('data-qty')).toBe('2');
+    const axe = await new AxeBuilder({ page }).include('#cart-handoff').withTags(WCAG).analyze();
+    expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((x) => x.target.join(' ')).join(', ')}`)).toEqual([]);
     await page.click('#cart-handoff [data-handoff-take]');
     await page.waitForSelector(`.cart-line[data-line="${WEB_PRODUCT}"]`);
     expect(await page.textContent('[data-cart-count]')).toBe('2');
@@ -253,6 +258,21 @@ describe('the omnichannel journey through the real SDK: two devices and the stor
     await page.waitForSelector(`.cart-line[data-line="${WEB_PRODUCT}"]`);
     await page.evaluate(() => (window as any).touchpoint.profile());
     expect(await page.locator('#cart-handoff [data-handoff-line]').count()).toBe(0);
+  });
+
+  it('device B sees live what device A adds to the cart meanwhile (on(\'profile\'))', async () => {
+    // device B stays on its cart page; device A adds another product
+    await a.page.goto(`${demo.loopbackUrl}/product?id=${LATER_PRODUCT}`);
+    await a.page.click(`[data-add-product="${LATER_PRODUCT}"]`);
+    await a.page.evaluate(() => (window as any).touchpoint.flush());
+    const line = b.page.locator(`#cart-handoff [data-handoff-line="${LATER_PRODUCT}"]`);
+    await line.waitFor({ timeout: 15_000 });
+    expect(await line.getAttribute('data-qty')).toBe('1');
+    // the two already taken over are not offered again
+    expect(await b.page.locator('#cart-handoff [data-handoff-line]').count()).toBe(1);
+    await b.page.click('#cart-handoff [data-handoff-dismiss]');
+    expect(await b.page.locator('#cart-handoff [data-handoff-line]').count()).toBe(0);
+    expect(await b.page.textContent('[data-cart-count]')).toBe('2');
   });
 
   it('identity links are hashed on the wire: no request of either device carries the raw e-mail', () => {
