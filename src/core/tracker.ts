@@ -293,7 +293,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     const adopted = l?.adopt();
     const cookie = l?.cookie() ?? uuid();
     anonymousId = await o.updateMeta<string>('anonymousId', (old) => adopted ?? old ?? cookie);
-    userId ??= await o.getMeta<string>('userId');
+    // a user identified before the store opened (a login before the decision) is kept for the next pages
+    userId = await o.updateMeta<string | undefined>('userId', (old) => userId ?? old);
     // links given before consent join the stored set (the next identify folds duplicates)
     links = await o.updateMeta<IdentityLink[]>('identities', (old) => (old ?? []).concat(links));
     idChanged(anonymousId);
