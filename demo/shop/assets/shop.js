@@ -190,6 +190,28 @@ function customerId(email) {
 /** The demo customer's loyalty card number, derived from the customer number so every device shows the same card. */
 const loyaltyId = (id) => 'L-' + (parseInt(id.slice(5), 16) % 90000 + 10000);
 
+/** Tells Touchpoint who signed in: the e-mail leaves the browser only as an identity link, which the SDK hashes; traits carry no raw PII. */
+const identifyUser = (touchpoint, user) =>
+  touchpoint.identify(user.id, { customer_since: '2024', preferred_language: lang() }, {
+    identities: [{ type: 'email', value: user.email }, { type: 'customer_id', value: user.id }, { type: 'loyalty_id', value: loyaltyId(user.id) }],
+  });
+
+/**
+ * A login before the consent decision was not sent (nothing is, before it): once analytics is granted — first time, or
+ * again after a withdrawal gave the browser a new device id — the signed-in customer is identified again.
+ */
+function identifyOnGrant() {
+  tp((touchpoint) => {
+    let analytics = touchpoint.consent.get().granted.includes('analytics');
+    touchpoint.on('consent', (state) => {
+      const now = Array.isArray(state?.granted) && state.granted.includes('analytics');
+      const user = getUser();
+      if (now && !analytics && user) identifyUser(touchpoint, user);
+      analytics = now;
+    });
+  });
+}
+
 // ---------- layout ----------
 
 function applyTexts() {
@@ -633,10 +655,7 @@ const pages = {
       }
       const user = { id: customerId(email), email };
       writeJson(KEYS.user, user);
-      // the e-mail leaves the browser only as an identity link, which the SDK hashes; traits carry no raw PII
-      tp((touchpoint) => touchpoint.identify(user.id, { customer_since: '2024', preferred_language: lang() }, {
-        identities: [{ type: 'email', value: email }, { type: 'customer_id', value: user.id }, { type: 'loyalty_id', value: loyaltyId(user.id) }],
-      }));
+      tp((touchpoint) => identifyUser(touchpoint, user));
       applyTexts();
       render();
       watchProfile();
@@ -696,6 +715,7 @@ function boot() {
   } catch (e) {
     console.error('[shop] page failed to render', e);
   }
+  identifyOnGrant();
   // the checkout is no place for a distraction; every other page offers the cart from another device
   if (document.body.dataset.page !== 'checkout') watchProfile();
   window.addEventListener('storage', (e) => e.key === KEYS.cart && (renderCartCount(), renderHandoff(), cartChanged()));
