@@ -1,9 +1,10 @@
 /**
  * The demo shop's behaviour: language switch (DE default, EN), the cart and the login session in localStorage (strictly
  * necessary, so used without consent), and one controller per page that renders it and reports the commerce events
- * through touchpoint.commerce.*, identify on login and reset on logout; signed in and with personalization consent, the
- * cart started on another device (touchpoint.profile() / on('profile')) to take over. Imports: ./catalog.js. Never reads or writes
- * anything of the SDK's, and never depends on the SDK: every page works when Touchpoint is missing, blocked or rejected.
+ * through touchpoint.commerce.*, identify on login (again once analytics is granted) and reset on logout; signed in and
+ * with personalization consent, the cart started on another device (touchpoint.profile() / on('profile')) to take
+ * over. Imports: ./catalog.js. Never reads or writes anything of the SDK's, and never depends on the SDK: every page
+ * works when Touchpoint is missing, blocked or rejected.
  */
 import { PRODUCTS, CATEGORIES, CURRENCY, COUPONS, findProduct } from './catalog.js';
 
