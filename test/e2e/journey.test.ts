@@ -1,12 +1,12 @@
 /**
- * The issue's whole omnichannel journey through the real SDK in headless Chromium, two browser contexts as two devices:
- * device A lands from an e-mail campaign, browses on to a second page, accepts there, views and adds a product and
- * signs in; device B accepts and
- * signs in with the same e-mail; the cashier rings up a purchase on the till page with the loyalty card shown on the
- * account page. Then the profile API and the dashboard show one profile with both devices, web and store, the campaign
- * as first touch and the whole timeline in order; device B's `touchpoint.profile()` and the shop's hand-off notice show
- * device A's cart; no request body of either device carries the raw e-mail; a third visitor reads only their own
- * profile. Imports: the demo server (via helpers), the browser harness, playwright-core. Only 127.0.0.1 is a target.
+ * The issue's whole omnichannel journey through the real SDK in headless Chromium, browser contexts as devices: device
+ * A lands from an e-mail campaign, browses on to a second page, accepts there, views and adds a product and signs in;
+ * device B accepts and signs in with the same e-mail; the cashier rings up a purchase on the till page with the loyalty
+ * card shown on the account page. Then the profile API and the dashboard show one profile with both devices, web and
+ * store, the campaign as first touch and the whole timeline in order; device B's `touchpoint.profile()` and the shop's
+ * hand-off notice show device A's cart, live as A adds more; a device D that signs in before deciding joins once it
+ * accepts; no request of either device carries the raw e-mail; a third visitor reads only their own profile.
+ * Imports: the demo server (via helpers), the browser harness, playwright-core, axe. Only 127.0.0.1 is a target.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
