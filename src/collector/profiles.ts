@@ -267,7 +267,8 @@ export async function readProfile(db: Pick<Db, 'query'>, profileId: string, time
 
 /**
  * The visitor-facing summary of root profile `root`: the open cart across all its devices (added minus removed since
- * the last order), recently viewed products, the preferred channel and when it was last seen.
+ * the last web order; an order in another channel, e.g. the store, takes out only the products it bought), recently
+ * viewed products, the preferred channel and when it was last seen.
  *
  * @example
  * ```ts
@@ -293,8 +294,20 @@ export async function readSummary(db: Pick<Db, 'query'>, root: string): Promise<
     const p = parse(r.body) ?? {};
     if (r.event === 'product_viewed') viewed.push(p);
     if (!CART_EVENTS.has(r.event)) return;
+    if (r.event === 'order_completed') {
+      // a web order checks out the one online cart; a purchase in another channel (the store's till, the call centre)
+      // settles only the products it bought, so the cart started on the phone is still there after a visit to the store
+      if (kind === 'web' || !Array.isArray(p.products)) {
+        cart = new Map();
+        cartAt = iso(r.timestamp);
+      } else {
+        let settled = false;
+        for (const bought of p.products) if (bought && typeof bought === 'object' && cart.delete(productKey(bought))) settled = true;
+        if (settled) cartAt = iso(r.timestamp);
+      }
+      return;
+    }
     cartAt = iso(r.timestamp);
-    if (r.event === 'order_completed') return void (cart = new Map());
     const key = productKey(p);
     if (!key) return;
     const qty = typeof p.quantity === 'number' && p.quantity > 0 ? p.quantity : 1;

@@ -148,11 +148,14 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     u.searchParams.delete('_tp');
     storage(() => win.history.replaceState(win.history.state, '', u.href));
   }
-  let campaign: Campaign | undefined = parseCampaign(loc.search);
-  let channel = classifyChannel({
-    source: campaign?.source, medium: campaign?.medium, campaign: campaign?.name,
-    referrer: doc.referrer, landingHost: loc.hostname, clickIds: campaign as Record<string, string> | undefined,
-  });
+  let campaign: Campaign | undefined;
+  let channel: string;
+  /** An arrival: its campaign and its channel (GA4's rules, channel-rules.ts). */
+  const arrive = (c: Campaign | undefined, ref: string) => {
+    campaign = c;
+    channel = classifyChannel({ source: c?.source, medium: c?.medium, campaign: c?.name, referrer: ref, landingHost: loc.hostname, clickIds: c as Record<string, string> | undefined });
+  };
+  arrive(parseCampaign(loc.search), doc.referrer);
   let referrer = doc.referrer;
   let lastPageUrl = '';
 
@@ -290,7 +293,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     const adopted = l?.adopt();
     const cookie = l?.cookie() ?? uuid();
     anonymousId = await o.updateMeta<string>('anonymousId', (old) => adopted ?? old ?? cookie);
-    userId ??= await o.getMeta<string>('userId');
+    // a user identified before the store opened (a login before the decision) is kept for the next pages
+    userId = await o.updateMeta<string | undefined>('userId', (old) => userId ?? old);
     // links given before consent join the stored set (the next identify folds duplicates)
     links = await o.updateMeta<IdentityLink[]>('identities', (old) => (old ?? []).concat(links));
     idChanged(anonymousId);
@@ -371,6 +375,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       // open the outbox now: its start-up flush sends earlier pages' leftovers before anything new
       void openStore();
       keep.forEach(enqueue);
+      // decided one click after landing: the landing page's address (the referrer) still names the campaign
+      if (!campaign && referrer.startsWith(loc.origin + '/')) arrive(parseCampaign(referrer), '');
       // on grant the landing touchpoint is not lost: capture the current page view unless it was held
       if (config.autoPageViews !== false && !keep.some((q) => q.event.type === 'page' && q.event.context?.page?.url === redact(loc.href))) {
         lastPageUrl = '';
@@ -495,10 +501,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       if (url === lastPageUrl && !restored) return;
       if (!restored) referrer = previous;
       const c = parseCampaign(new URL(url).search);
-      if (c) {
-        campaign = c;
-        channel = classifyChannel({ source: c.source, medium: c.medium, campaign: c.name, referrer: '', landingHost: loc.hostname, clickIds: c as Record<string, string> });
-      }
+      if (c) arrive(c, '');
       pageView();
     }, win);
   }

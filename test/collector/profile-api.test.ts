@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/collector/index';
+import { profileByIdentity, readSummary } from '../../src/collector/profiles';
 import { BACKENDS, basic, OTHER_KEY, post, serve, SHOP_ORIGIN, WRITE_KEY, type Served } from './helpers';
 
 const SECRET = 'sk_test_profiles';
@@ -158,6 +159,37 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     // an order empties the cart
     await send(ev({ anonymousId: `M1-${n}`, event: 'order_completed', properties: { order_id: 'o1', products: [product('p1')] } }));
     expect((await (await get('/v1/me', `Bearer ${t2}`)).json()).openCart.products).toEqual([]);
+  });
+
+  it('keeps the web cart open across a store purchase, which settles only the products it bought', async () => {
+    const n = ns();
+    const product = (id: string) => ({ product_id: id, name: `Product ${id}`, price: 10 });
+    const till = (products: Record<string, unknown>[]) =>
+      ev({ anonymousId: `receipt-${randomUUID()}`, event: 'order_completed', identities: [{ type: 'loyalty_id', value: `L-${n}`, hashed: false }], properties: { order_id: `R-${ns()}`, products }, context: { channel: 'store' } });
+    await send(
+      ev({ anonymousId: `W1-${n}`, event: 'product_added', properties: { ...product('mug'), quantity: 2 } }),
+      ev({ anonymousId: `W1-${n}`, event: 'product_added', properties: product('tea') }),
+      ev({ type: 'identify', event: undefined, anonymousId: `W1-${n}`, userId: `wu-${n}`, identities: [{ type: 'loyalty_id', value: `L-${n}`, hashed: false }] }),
+    );
+    const t = (await token(`W1-${n}`)).body.token as string;
+    const me = async () => (await get('/v1/me', `Bearer ${t}`)).json();
+    const before = (await me()).openCart;
+    // a purchase of something else at the till leaves the online cart as it was
+    await send(till([product('beans')]));
+    expect((await me()).openCart).toEqual(before);
+    // buying one of its products in the store settles that line, whatever the quantity
+    await send(till([{ ...product('mug'), quantity: 1 }]));
+    const after = (await me()).openCart;
+    expect(after.products).toEqual([expect.objectContaining({ product_id: 'tea', quantity: 1 })]);
+    expect(Date.parse(after.updatedAt)).toBeGreaterThan(Date.parse(before.updatedAt));
+    // the web checkout closes the whole cart
+    await send(ev({ anonymousId: `W1-${n}`, event: 'order_completed', properties: { order_id: `o-${n}` } }));
+    expect((await me()).openCart.products).toEqual([]);
+    // a customer seen only in the store has no online cart
+    await send(ev({ anonymousId: `receipt-${randomUUID()}`, event: 'order_completed', identities: [{ type: 'loyalty_id', value: `L-only-${n}`, hashed: false }], properties: { order_id: 'R-x', products: [product('mug')] }, context: { channel: 'store' } }));
+    const storeOnly = await readSummary(db, (await profileByIdentity(db, 'loyalty_id', `L-only-${n}`))!);
+    expect(storeOnly.openCart).toBeUndefined();
+    expect(storeOnly.preferredChannel).toBe('store');
   });
 
   it('rejects an expired token', async () => {

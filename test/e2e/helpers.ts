@@ -4,23 +4,24 @@
  * 127.0.0.1 and never touches the developer's .touchpoint data directory.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { startDemo, type Demo } from '../../demo/server.mjs';
+import { startDemo, type Demo, type DemoOptions } from '../../demo/server.mjs';
 
 export type { Demo };
 
 /** Starts a test demo before the enclosing suite's tests and closes it after them; `set` hands it to the file. */
-export function useTestDemo(set: (demo: Demo) => void): void {
+export function useTestDemo(set: (demo: Demo) => void, options: Pick<DemoOptions, 'secretKey'> = {}): void {
   let demo: Demo | undefined;
-  beforeAll(async () => set((demo = await startTestDemo())));
+  beforeAll(async () => set((demo = await startTestDemo(options))));
   afterAll(async () => {
     await demo?.close();
   });
 }
 
 /** Starts a demo with its own empty in-memory database; only 127.0.0.1 is listened on. */
-export function startTestDemo(): Promise<Demo> {
+export function startTestDemo(options: Pick<DemoOptions, 'secretKey'> = {}): Promise<Demo> {
   const lines: string[] = [];
   return startDemo({
+    ...options,
     port: 0,
     host: '127.0.0.1',
     ipv6: false,

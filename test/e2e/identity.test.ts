@@ -111,7 +111,7 @@ describe('one customer across two devices and the store', () => {
     expect(res.status).toBe(200);
     const { token } = await res.json();
     const me = await (await fetch(demo.loopbackUrl + '/v1/me', { headers: { Authorization: `Bearer ${token}` } })).json();
-    // the till sale came after the cart, so the web cart was closed by that order
+    // the till sold the very product of the web cart, so that line of the cart is settled
     expect(me.profileId).toBe(profileId);
     expect(me.openCart.products).toEqual([]);
     expect(me.recentlyViewed.map((x: any) => x.product_id)).toEqual(['espresso-nordlicht']);

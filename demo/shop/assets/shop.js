@@ -1,12 +1,14 @@
 /**
  * The demo shop's behaviour: language switch (DE default, EN), the cart and the login session in localStorage (strictly
  * necessary, so used without consent), and one controller per page that renders it and reports the commerce events
- * through touchpoint.commerce.*, identify on login and reset on logout. Imports: ./catalog.js. Never reads or writes
- * anything of the SDK's, and never depends on the SDK: every page works when Touchpoint is missing, blocked or rejected.
+ * through touchpoint.commerce.*, identify on login (again once analytics is granted) and reset on logout; signed in and
+ * with personalization consent, the cart started on another device (touchpoint.profile() / on('profile')) to take
+ * over. Imports: ./catalog.js. Never reads or writes anything of the SDK's, and never depends on the SDK: every page
+ * works when Touchpoint is missing, blocked or rejected.
  */
 import { PRODUCTS, CATEGORIES, CURRENCY, COUPONS, findProduct } from './catalog.js';
 
-const KEYS = { cart: 'bb-cart', user: 'bb-user', lang: 'bb-lang' };
+const KEYS = { cart: 'bb-cart', user: 'bb-user', lang: 'bb-lang', handoff: 'bb-handoff-dismissed' };
 const SHIPPING_EUR = 4.9;
 const FREE_SHIPPING_FROM_EUR = 50;
 const VAT_RATE = 0.19;
@@ -35,6 +37,8 @@ const T = {
     demoNote: 'Demo-Shop von Touchpoint – keine echten Bestellungen.', dashboard: 'Dashboard',
     nothingHere: 'Seite nicht gefunden', nothingText: 'Diese Seite gibt es nicht.', cartCount: 'Artikel im Warenkorb',
     emailInvalid: 'Bitte geben Sie eine gültige E-Mail-Adresse ein.', language: 'Sprache',
+    handoffTitle: 'Ihr Warenkorb von einem anderen Gerät', handoffTake: 'In diesen Warenkorb übernehmen',
+    handoffDismiss: 'Nicht jetzt', handoffDone: 'Warenkorb übernommen',
   },
   en: {
     skip: 'Skip to content', products: 'Products', cart: 'Cart', login: 'Sign in', account: 'Account',
@@ -59,6 +63,8 @@ const T = {
     demoNote: 'Touchpoint demo shop – no real orders.', dashboard: 'Dashboard',
     nothingHere: 'Page not found', nothingText: 'This page does not exist.', cartCount: 'items in cart',
     emailInvalid: 'Please enter a valid e-mail address.', language: 'Language',
+    handoffTitle: 'Your cart from another device', handoffTake: 'Move into this cart',
+    handoffDismiss: 'Not now', handoffDone: 'Cart taken over',
   },
 };
 
@@ -138,7 +144,7 @@ function getCart() {
   cart.items = cart.items.filter((i) => findProduct(i.id) && Number.isInteger(i.qty) && i.qty > 0);
   return cart;
 }
-const saveCart = (cart) => (writeJson(KEYS.cart, cart), renderCartCount());
+const saveCart = (cart) => (writeJson(KEYS.cart, cart), renderCartCount(), renderHandoff());
 
 function cartTotals(cart, shippingMethod = 'standard') {
   const lines = cart.items.map((i) => ({ ...i, product: findProduct(i.id), sum: round2(findProduct(i.id).price * i.qty) }));
@@ -185,6 +191,28 @@ function customerId(email) {
 /** The demo customer's loyalty card number, derived from the customer number so every device shows the same card. */
 const loyaltyId = (id) => 'L-' + (parseInt(id.slice(5), 16) % 90000 + 10000);
 
+/** Tells Touchpoint who signed in: the e-mail leaves the browser only as an identity link, which the SDK hashes; traits carry no raw PII. */
+const identifyUser = (touchpoint, user) =>
+  touchpoint.identify(user.id, { customer_since: '2024', preferred_language: lang() }, {
+    identities: [{ type: 'email', value: user.email }, { type: 'customer_id', value: user.id }, { type: 'loyalty_id', value: loyaltyId(user.id) }],
+  });
+
+/**
+ * A login before the consent decision was not sent (nothing is, before it): once analytics is granted — first time, or
+ * again after a withdrawal gave the browser a new device id — the signed-in customer is identified again.
+ */
+function identifyOnGrant() {
+  tp((touchpoint) => {
+    let analytics = touchpoint.consent.get().granted.includes('analytics');
+    touchpoint.on('consent', (state) => {
+      const now = Array.isArray(state?.granted) && state.granted.includes('analytics');
+      const user = getUser();
+      if (now && !analytics && user) identifyUser(touchpoint, user);
+      analytics = now;
+    });
+  });
+}
+
 // ---------- layout ----------
 
 function applyTexts() {
@@ -220,6 +248,116 @@ function toast(text) {
 function markNav() {
   const page = document.body.dataset.page;
   for (const a of $$('[data-nav]')) if (a.dataset.nav === page) a.setAttribute('aria-current', 'page');
+}
+
+// ---------- cart hand-off (personalization: the cart the customer started on another device) ----------
+
+/** While a signed-in visitor's profile is watched: the last summary, whether the live stream answered, and the unsubscribe. */
+let handoff;
+/** The current page's way to show a cart changed by a take-over (the cart page re-renders). */
+let cartChanged = () => {};
+
+/**
+ * The lines of the customer's one cart across devices (the profile summary's `openCart`) that this device's cart lacks:
+ * catalogue products only, each with the missing quantity.
+ */
+function missingLines(profile) {
+  const products = Array.isArray(profile?.openCart?.products) ? profile.openCart.products : [];
+  const local = getCart().items;
+  const lines = [];
+  for (const p of products) {
+    const id = typeof p?.product_id === 'string' ? p.product_id : '';
+    if (!findProduct(id) || lines.some((l) => l.id === id)) continue;
+    const want = Math.min(Math.max(Math.floor(Number(p.quantity) || 1), 1), 99);
+    const have = local.find((i) => i.id === id)?.qty ?? 0;
+    if (want > have) lines.push({ id, qty: want - have });
+  }
+  return lines;
+}
+
+/** Shows (or clears) the notice; text only, built with textContent. The region stays in the page so updates are announced. */
+function renderHandoff() {
+  const box = $('#cart-handoff');
+  if (!box) return;
+  const profile = handoff?.profile;
+  const lines = profile && getUser() ? missingLines(profile) : [];
+  box.replaceChildren();
+  if (!lines.length || readJson(KEYS.handoff, null) === profile.openCart.updatedAt) return;
+  const node = (tag, cls, text) => {
+    const el = document.createElement(tag);
+    if (cls) el.className = cls;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  };
+  const list = node('ul', 'handoff-lines');
+  for (const l of lines) {
+    const li = node('li', '', `${l.qty} × ${pname(findProduct(l.id))}`);
+    li.dataset.handoffLine = l.id;
+    li.dataset.qty = String(l.qty);
+    list.append(li);
+  }
+  const take = node('button', 'btn btn-small', t('handoffTake'));
+  take.type = 'button';
+  take.dataset.handoffTake = '';
+  take.addEventListener('click', () => takeOver(lines));
+  const later = node('button', 'link-btn', t('handoffDismiss'));
+  later.type = 'button';
+  later.dataset.handoffDismiss = '';
+  // until the cart across devices changes again
+  later.addEventListener('click', () => (writeJson(KEYS.handoff, profile.openCart.updatedAt), renderHandoff(), $('#main')?.focus()));
+  const actions = node('p', 'handoff-actions');
+  actions.append(take, later);
+  box.append(node('p', 'handoff-title', t('handoffTitle')), list, actions);
+}
+
+/**
+ * Moves the missing lines into this device's cart. No commerce event: it is the same cart of the same customer, so the
+ * profile's open cart does not grow; adding or removing afterwards is tracked as usual.
+ */
+function takeOver(lines) {
+  const cart = getCart();
+  for (const l of lines) {
+    const line = cart.items.find((i) => i.id === l.id);
+    if (line) line.qty = Math.min(line.qty + l.qty, 99);
+    else cart.items.push({ id: l.id, qty: l.qty });
+  }
+  saveCart(cart);
+  cartChanged();
+  toast(t('handoffDone'));
+  $('#main')?.focus(); // the button is gone; keep the keyboard in the page
+}
+
+/** Watches the signed-in visitor's profile: `profile()` once, then `on('profile')` live; nothing without personalization. */
+function watchProfile() {
+  if (handoff || !getUser() || !$('#main')) return;
+  const box = document.createElement('div');
+  box.id = 'cart-handoff';
+  box.className = 'handoff';
+  box.setAttribute('role', 'status');
+  box.setAttribute('aria-live', 'polite');
+  $('#main').prepend(box);
+  const h = (handoff = { profile: undefined, live: false, off: () => {} });
+  const show = (p) => {
+    if (handoff !== h) return;
+    h.profile = p;
+    renderHandoff();
+  };
+  tp((touchpoint) => {
+    if (handoff !== h) return; // signed out before the SDK loaded
+    const offs = [
+      touchpoint.on('profile', (p) => ((h.live = true), show(p))),
+      // withdrawn personalization: the SDK stops the stream; the notice goes too
+      touchpoint.on('consent', (s) => Array.isArray(s?.granted) && !s.granted.includes('personalization') && show(undefined)),
+    ];
+    h.off = () => offs.forEach((off) => off());
+    touchpoint.profile().then((p) => p && !h.live && show(p));
+  });
+}
+
+function unwatchProfile() {
+  handoff?.off();
+  handoff = undefined;
+  $('#cart-handoff')?.remove();
 }
 
 // ---------- pages ----------
@@ -345,6 +483,7 @@ const pages = {
         </div>`;
     };
     render();
+    cartChanged = () => render();
     root.addEventListener('click', (e) => {
       const el = e.target.closest('[data-inc],[data-dec],[data-remove]');
       if (!el) return;
@@ -517,16 +656,15 @@ const pages = {
       }
       const user = { id: customerId(email), email };
       writeJson(KEYS.user, user);
-      // the e-mail leaves the browser only as an identity link, which the SDK hashes; traits carry no raw PII
-      tp((touchpoint) => touchpoint.identify(user.id, { customer_since: '2024', preferred_language: lang() }, {
-        identities: [{ type: 'email', value: email }, { type: 'customer_id', value: user.id }, { type: 'loyalty_id', value: loyaltyId(user.id) }],
-      }));
+      tp((touchpoint) => identifyUser(touchpoint, user));
       applyTexts();
       render();
+      watchProfile();
     });
     root.addEventListener('click', (e) => {
       if (e.target.id !== 'logout') return;
       writeJson(KEYS.user, undefined);
+      unwatchProfile();
       tp((touchpoint) => touchpoint.reset());
       applyTexts();
       render(t('loggedOut'));
@@ -578,7 +716,10 @@ function boot() {
   } catch (e) {
     console.error('[shop] page failed to render', e);
   }
-  window.addEventListener('storage', (e) => e.key === KEYS.cart && renderCartCount());
+  identifyOnGrant();
+  // the checkout is no place for a distraction; every other page offers the cart from another device
+  if (document.body.dataset.page !== 'checkout') watchProfile();
+  window.addEventListener('storage', (e) => e.key === KEYS.cart && (renderCartCount(), renderHandoff(), cartChanged()));
 }
 
 boot();

@@ -314,6 +314,20 @@ describe('identity sync', () => {
     expect(identifies(s)[0].identities).toEqual([{ type: 'customer_id', value: 'C-9', hashed: false }]);
   });
 
+  it('a user identified before the decision still names the events of the next pages once consent is given', async () => {
+    const outbox = createMemoryOutbox();
+    const s = setup({ outbox });
+    s.tp.identify('u-early', {}); // a login before the banner was answered: the identify itself is dropped
+    grant(s.tp);
+    await settle();
+    expect(s.events().every((e) => e.userId === 'u-early')).toBe(true);
+    const next = setup({ outbox });
+    grant(next.tp);
+    next.tp.track('next_page');
+    await settle();
+    expect(next.events().find((e) => e.event === 'next_page')!.userId).toBe('u-early');
+  });
+
   it('reset() starts a new device id and session and forgets the user and the identity set', async () => {
     const s = setup();
     grant(s.tp);
