@@ -324,6 +324,8 @@ export async function readSummary(db: Pick<Db, 'query'>, root: string): Promise<
 
 /**
  * The categories of the newest consent snapshot a device sent, or undefined when the device is unknown or never sent one.
+ * An event counts as no newer than its arrival: a clock running ahead (or a forged future timestamp) must not outlast a
+ * later withdrawal, while late deliveries from an offline outbox keep the order they happened in.
  *
  * @example
  * ```ts
@@ -334,7 +336,7 @@ export async function deviceConsent(db: Pick<Db, 'query'>, anonymousId: string):
   const { rows } = await db.query<{ categories: unknown }>(
     `SELECT body->'context'->'consent'->'categories' AS categories FROM events
      WHERE anonymous_id = $1 AND jsonb_typeof(body->'context'->'consent'->'categories') = 'array'
-     ORDER BY timestamp DESC, received_at DESC LIMIT 1`,
+     ORDER BY LEAST(timestamp, received_at) DESC, received_at DESC, timestamp DESC LIMIT 1`,
     [anonymousId],
   );
   const c = rows[0] ? parse(rows[0].categories) : undefined;

@@ -233,6 +233,19 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     }
   });
 
+  it('takes the consent a device gave last as received: a clock running ahead cannot outlast a withdrawal', async () => {
+    const n = ns();
+    const at = (ms: number) => new Date(ms).toISOString();
+    // granted on a device whose clock ran a day ahead, withdrawn later from the same device with a correct clock
+    await send(ev({ anonymousId: `CK-${n}`, timestamp: at(Date.now() + 86_400_000) }));
+    expect((await token(`CK-${n}`)).status).toBe(200);
+    await send(ev({ anonymousId: `CK-${n}`, timestamp: at(Date.now()), context: { channel: 'Direct', consent: NO_PERSONALIZATION } }));
+    expect((await token(`CK-${n}`)).status).toBe(403);
+    // events that arrive late (an offline outbox) still count in the order they happened
+    await send(ev({ anonymousId: `CK-${n}`, timestamp: at(Date.now() - 60_000) }));
+    expect((await token(`CK-${n}`)).status).toBe(403);
+  });
+
   it('answers the preflight of /v1/me for allowed origins only', async () => {
     const ok = await fetch(`${served.url}/v1/me`, { method: 'OPTIONS', headers: { origin: SHOP_ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
     expect(ok.status).toBe(204);
