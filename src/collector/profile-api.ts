@@ -60,6 +60,15 @@ interface TokenClaims {
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+/** A path segment decoded, or undefined when it is not valid percent-encoding (decodeURIComponent throws). */
+const decodeSegment = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+};
+const BAD_ENCODING: HttpError = { status: 400, code: 'invalid_path', message: 'the id in the path is not valid percent-encoding (URL-encode it as UTF-8)' };
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
@@ -218,7 +227,8 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       if (denied) return void sendError(res, denied), true;
       await deps.ready;
       if (undoMatch) {
-        const id = decodeURIComponent(undoMatch[1]!);
+        const id = decodeSegment(undoMatch[1]!);
+        if (id === undefined) return void sendError(res, BAD_ENCODING), true;
         if (!/^\d{1,18}$/.test(id)) return void sendError(res, { status: 400, code: 'invalid_merge_id', message: 'a merge id is a positive integer, e.g. POST /v1/merges/42/undo' }), true;
         const r = await undoMerge(db, id);
         if (!r.ok) return void sendError(res, r), true;
@@ -238,7 +248,8 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PROFILE_EVENTS) {
         return void sendError(res, { status: 400, code: 'invalid_limit', message: `limit (timeline length) must be an integer from 1 to ${MAX_PROFILE_EVENTS}` }), true;
       }
-      let id = profileMatch![1] ? decodeURIComponent(profileMatch![1]) : undefined;
+      let id = profileMatch![1] ? decodeSegment(profileMatch![1]) : undefined;
+      if (profileMatch![1] && id === undefined) return void sendError(res, BAD_ENCODING), true;
       if (!id) {
         const identity = url.searchParams.get('identity');
         if (!identity) return void sendError(res, { status: 400, code: 'missing_identity', message: 'use GET /v1/profiles/{id} or GET /v1/profiles?identity=<type>:<value>, e.g. identity=loyalty_id:L-1001' }), true;

@@ -246,6 +246,14 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     expect((await token(`CK-${n}`)).status).toBe(403);
   });
 
+  it('answers 400, not 500, for a profile or merge id that is not valid percent-encoding', async () => {
+    for (const [path, method] of [['/v1/profiles/%E0%A4%A', 'GET'], ['/v1/merges/%ZZ/undo', 'POST']] as const) {
+      const res = await fetch(served.url + path, { method, headers: { authorization: `Bearer ${SECRET}` } });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toMatch(/percent-encod/);
+    }
+  });
+
   it('answers the preflight of /v1/me for allowed origins only', async () => {
     const ok = await fetch(`${served.url}/v1/me`, { method: 'OPTIONS', headers: { origin: SHOP_ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
     expect(ok.status).toBe(204);
