@@ -30,7 +30,7 @@ export { DEFAULT_MAX_DEVICES_PER_PROFILE, DEFAULT_PLACEHOLDER_IDENTITIES, DEFAUL
 export type { MergeLogEntry, UndoResult } from './identity-graph';
 export { channelKind } from './profiles';
 export type { ConsentSnapshot, ProfileListEntry, ProfileSummaryView, ProfileView, TimelineEntry, Touch } from './profiles';
-export { DEFAULT_PROFILE_TOKEN_TTL_MS } from './profile-api';
+export { DEFAULT_PROFILE_TOKEN_TTL_MS, MAX_PROFILE_STREAMS_PER_DEVICE } from './profile-api';
 
 /** Largest request body by default, before and after decompression. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;

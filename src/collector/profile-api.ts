@@ -18,6 +18,8 @@ import { deviceConsent, DEFAULT_TIMELINE_LIMIT, listMerges, MAX_PROFILE_EVENTS, 
 export const DEFAULT_PROFILE_TOKEN_TTL_MS = 15 * 60_000;
 /** Comment frames that keep proxies and browsers from closing an idle profile stream. */
 export const PROFILE_STREAM_HEARTBEAT_MS = 15_000;
+/** Open profile streams one device may hold (one per tab); more answer 429 so a token cannot pin sockets without end. */
+export const MAX_PROFILE_STREAMS_PER_DEVICE = 5;
 /** The consent category a visitor must have granted to read their own profile. */
 const PERSONALIZATION = 'personalization';
 const IDENTITY_TYPE = /^[a-z][a-z0-9_]*$/;
@@ -177,6 +179,15 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
   };
 
   async function openStream(req: IncomingMessage, res: ServerResponse, claims: TokenClaims, root: string, cors: Record<string, string>) {
+    let open = 0;
+    for (const o of streams) if (o.claims.a === claims.a && o.claims.k === claims.k) open++;
+    if (open >= MAX_PROFILE_STREAMS_PER_DEVICE) {
+      return sendError(
+        res,
+        { status: 429, code: 'too_many_streams', message: `this device already holds ${MAX_PROFILE_STREAMS_PER_DEVICE} open profile streams; close one, or share one stream across tabs`, headers: { 'Retry-After': '30' } },
+        cors,
+      );
+    }
     res.writeHead(200, {
       ...cors,
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -197,6 +208,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
     s.timers.push(expiry);
     const drop = () => endStream(s);
     req.on('close', drop);
+    res.on('close', drop);
     res.on('error', drop);
     await push(s);
   }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/collector/index';
+import { MAX_PROFILE_STREAMS_PER_DEVICE, type Db } from '../../src/collector/index';
 import { BACKENDS, basic, OTHER_KEY, post, serve, SHOP_ORIGIN, WRITE_KEY, type Served } from './helpers';
 
 const SECRET = 'sk_test_profiles';
@@ -251,6 +251,39 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
       const res = await fetch(served.url + path, { method, headers: { authorization: `Bearer ${SECRET}` } });
       expect(res.status).toBe(400);
       expect((await res.json()).error.message).toMatch(/percent-encod/);
+    }
+  });
+
+  it('caps the open streams of one device, and a closed stream frees its place', async () => {
+    const n = ns();
+    await send(ev({ anonymousId: `SC-${n}` }));
+    const t = (await token(`SC-${n}`)).body.token as string;
+    const open = async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${served.url}/v1/me/stream?token=${encodeURIComponent(t)}`, { signal: controller.signal });
+      return { res, controller };
+    };
+    const streams: Awaited<ReturnType<typeof open>>[] = [];
+    try {
+      for (let i = 0; i < MAX_PROFILE_STREAMS_PER_DEVICE; i++) {
+        streams.push(await open());
+        expect(streams.at(-1)!.res.status).toBe(200);
+      }
+      const refused = await open();
+      expect(refused.res.status).toBe(429);
+      expect((await refused.res.json()).error.code).toBe('too_many_streams');
+      // the visitor closes a tab: its place is free again once the server sees the disconnect
+      streams.shift()!.controller.abort();
+      let again = await open();
+      for (let tries = 0; again.res.status === 429 && tries < 50; tries++) {
+        await again.res.body?.cancel();
+        await new Promise((r) => setTimeout(r, 20));
+        again = await open();
+      }
+      streams.push(again);
+      expect(again.res.status).toBe(200);
+    } finally {
+      for (const s of streams) s.controller.abort();
     }
   });
 
