@@ -324,9 +324,15 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
 
   const openStore = () => {
     if (opening) return opening;
-    opening = deps.openOutbox(log).then(
+    const p: Promise<void> = (opening = deps.openOutbox(log).then(
       async (o) => {
-        await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
+        if (opening === p) await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
+        // closed (withdrawn) while the database opened: a withdrawal deletes it as if it had been open
+        if (opening !== p) {
+          const withdrawn = !consent!.allows('analytics');
+          if (withdrawn) (anonymousId = userId = undefined), (links = []), idChanged();
+          return void o.close(withdrawn).catch((e) => log.warn('outbox not closed', e));
+        }
         outbox = o;
         delivery = deps.createDelivery(o, deps.createDestinations(config), (name, detail) => {
           if (name === 'error') log.warn(String(detail));
@@ -336,8 +342,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
         writeWaiting();
       },
       (e) => log.warn('outbox could not open', e),
-    );
-    return opening;
+    ));
+    return p;
   };
 
   const closeStore = async (destroy: boolean) => {
