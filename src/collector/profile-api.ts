@@ -250,7 +250,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       }
       if (path === '/v1/merges') {
         const limit = url.searchParams.get('limit');
-        if (limit !== null && !/^\d{1,4}$/.test(limit)) return void sendError(res, { status: 400, code: 'invalid_limit', message: 'limit must be an integer from 1 to 1000' }), true;
+        if (limit !== null && !(/^\d{1,4}$/.test(limit) && +limit >= 1 && +limit <= 1000)) return void sendError(res, { status: 400, code: 'invalid_limit', message: 'limit must be an integer from 1 to 1000' }), true;
         const profileId = url.searchParams.get('profileId') ?? undefined;
         sendJson(res, 200, { merges: await listMerges(db, { profileId, limit: limit ? Number(limit) : undefined }) });
         return true;

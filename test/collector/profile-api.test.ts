@@ -65,6 +65,8 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     expect((await get('/v1/profiles?identity=nocolon', auth)).status).toBe(400);
     expect((await get('/v1/profiles?identity=Bad-Type:1', auth)).status).toBe(400);
     expect((await get('/v1/profiles/x?limit=0', auth)).status).toBe(400);
+    for (const limit of ['0', '1001', 'x']) expect((await get(`/v1/merges?limit=${limit}`, auth)).status).toBe(400);
+    expect((await get('/v1/merges?limit=1000', auth)).status).toBe(200);
     const missing = await get('/v1/profiles?identity=user_id:nobody-' + ns(), auth);
     expect(missing.status).toBe(404);
     expect((await missing.json()).error.code).toBe('profile_not_found');
