@@ -126,13 +126,10 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
 
   /** The device's root profile, when the device is known and its newest consent snapshot grants personalization. */
   const allowedProfile = async (anonymousId: string, writeKey: string): Promise<string | undefined> => {
-    const categories = await deviceConsent(db, anonymousId);
+    // consent as given on this key's site: a device id seen only under another shop's key is unknown here
+    const categories = await deviceConsent(db, anonymousId, writeKey);
     if (!categories?.includes(PERSONALIZATION)) return undefined;
-    const root = await profileByIdentity(db, 'anonymous_id', anonymousId);
-    if (!root) return undefined;
-    // a device id seen only under another shop's key is unknown here
-    const { rows } = await db.query(`SELECT 1 FROM events WHERE anonymous_id = $1 AND write_key = $2 LIMIT 1`, [anonymousId, writeKey]);
-    return rows.length ? root : undefined;
+    return profileByIdentity(db, 'anonymous_id', anonymousId);
   };
   const NOT_AVAILABLE: HttpError = {
     status: 403,

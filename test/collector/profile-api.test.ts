@@ -248,6 +248,15 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     expect((await token(`CK-${n}`)).status).toBe(403);
   });
 
+  it("takes a device's consent from the events of the write key that asks, not from another site's", async () => {
+    const n = ns();
+    await send(ev({ anonymousId: `WK-${n}`, context: { channel: 'Direct', consent: NO_PERSONALIZATION } }));
+    // the same device id under another shop's key, granting personalization there, later
+    expect((await post(`${served.url}/v1/batch`, { batch: [ev({ anonymousId: `WK-${n}` })] }, { authorization: basic(OTHER_KEY) })).status).toBe(200);
+    expect((await token(`WK-${n}`)).status).toBe(403);
+    expect((await token(`WK-${n}`, { authorization: basic(OTHER_KEY) })).status).toBe(200);
+  });
+
   it('answers 400, not 500, for a profile or merge id that is not valid percent-encoding', async () => {
     for (const [path, method] of [['/v1/profiles/%E0%A4%A', 'GET'], ['/v1/merges/%ZZ/undo', 'POST']] as const) {
       const res = await fetch(served.url + path, { method, headers: { authorization: `Bearer ${SECRET}` } });
