@@ -8,7 +8,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeyRing } from './auth';
-import { corsHeaders, headerWriteKey, preflightHeaders } from './auth';
+import { authoriseKey, corsHeaders, headerWriteKey, preflightHeaders } from './auth';
 import type { Db } from './db/types';
 import { readJsonBody, sendError, sendJson, type HttpError } from './http';
 import { undoMerge } from './identity-graph';
@@ -293,23 +293,16 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
     }
     if (method !== verb) return fail({ status: 405, code: 'method_not_allowed', message: `${method} is not allowed on ${path}; use ${verb}`, headers: { Allow: `${verb}, OPTIONS` } });
 
-    const keyAllowed = (key: string): HttpError | undefined => {
-      if (origin && !keys.allows(key, origin)) {
-        cors = {};
-        return { status: 403, code: 'origin_not_allowed', message: `origin ${origin} is not in this write key's allowedOrigins` };
-      }
-      cors = origin ? corsHeaders(origin) : {};
-      const wait = deps.take?.(req, key) ?? 0;
-      if (wait) return { status: 429, code: 'rate_limited', message: `too many requests; retry after ${wait} s`, headers: { 'Retry-After': String(wait) } };
-      return undefined;
+    const keyAllowed = (key: string | undefined): HttpError | undefined => {
+      const check = authoriseKey(keys, key, origin, (k) => deps.take?.(req, k) ?? 0);
+      cors = check.cors ?? cors;
+      return check.error;
     };
 
     if (path === '/v1/profile-token') {
       const key = headerWriteKey(req);
-      if (!key) return fail({ status: 401, code: 'missing_write_key', message: 'send the write key as HTTP Basic user name or in X-Write-Key' });
-      if (!keys.get(key)) return fail({ status: 401, code: 'invalid_write_key', message: 'the write key is not known to this collector' });
       const denied = keyAllowed(key);
-      if (denied) return fail(denied);
+      if (denied || !key) return fail(denied!);
       const read = await readJsonBody(req, 4096);
       if (!read.ok) return fail(read);
       const body = read.body as { anonymousId?: unknown } | null;
