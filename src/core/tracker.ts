@@ -327,12 +327,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     const p: Promise<void> = (opening = deps.openOutbox(log).then(
       async (o) => {
         if (opening === p) await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
-        // closed (withdrawn) while the database opened: a withdrawal deletes it as if it had been open
-        if (opening !== p) {
-          const withdrawn = !consent!.allows('analytics');
-          if (withdrawn) (anonymousId = userId = undefined), (links = []), idChanged();
-          return void o.close(withdrawn).catch((e) => log.warn('outbox not closed', e));
-        }
+        // closed while the database opened: a withdrawal deletes it as if it had been open
+        if (opening !== p) return consent!.allows('analytics') ? void o.close() : ((outbox = o), forget());
         outbox = o;
         delivery = deps.createDelivery(o, deps.createDestinations(config), (name, detail) => {
           if (name === 'error') log.warn(String(detail));
@@ -356,18 +352,21 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     if (o) await o.close(destroy);
   };
 
+  // withdrawal is total: the whole outbox database and the device identity go at once
+  const forget = () => {
+    anonymousId = userId = undefined;
+    links = [];
+    sessions.reset();
+    void closeStore(true);
+    storage(() => win.localStorage.removeItem('tp_session'));
+    idChanged();
+  };
+
   const onConsent = (state: ConsentState, previous: ConsentState) => {
     emitter.emit('consent', state);
     const withdrawn = previous.granted.filter((c) => !state.granted.includes(c));
-    if (withdrawn.includes('analytics')) {
-      // withdrawal is total: the whole outbox database and the device identity go at once
-      anonymousId = userId = undefined;
-      links = [];
-      sessions.reset();
-      void closeStore(true);
-      storage(() => win.localStorage.removeItem('tp_session'));
-      idChanged();
-    } else if (withdrawn.length && outbox) {
+    if (withdrawn.includes('analytics')) forget();
+    else if (withdrawn.length && outbox) {
       void outbox.clear(withdrawn);
     }
     if (previous.status === 'pending' && state.status === 'decided') {
