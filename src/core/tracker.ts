@@ -311,6 +311,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     void hub?.then((h) => h && h.sync());
   };
   const saveLinks = () => void outbox?.updateMeta('identities', () => links);
+  /** The identify calls with links still hashing, chained in call order. */
+  let linked: Promise<void> = Promise.resolve();
 
   const setDeviceId = (id: string | undefined, user: string | undefined) => {
     anonymousId = id;
@@ -425,14 +427,17 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       if (!Array.isArray(given)) return send();
       // e-mail and phone leave the browser only as SHA-256 of the normalised value
       const onDrop = (type: string, reason: string) => log.warn(`identity link "${type}" dropped: ${reason}`);
-      // hashing loads on first use; if it cannot, the links are left out rather than sent in clear
-      void chunk('identity links left out: hashing', deps.loadHashing)
+      // hashing loads on first use; if it cannot, the links are left out rather than sent in clear. One call at a time,
+      // in call order, each merging into the set the one before left (a quick second call must not overwrite the first)
+      linked = linked
+        .then(() => chunk('identity links left out: hashing', deps.loadHashing))
         .then(async (m) => {
+          const hashed = m && (await m.hashIdentities(given, { onDrop }));
           // the device's whole identity set travels with every change, so the collector never needs an earlier event
-          if (m) links = m.mergeLinks(links, await m.hashIdentities(given, { onDrop }));
+          if (hashed) links = m.mergeLinks(links, hashed);
           saveLinks();
         })
-        .then(send);
+        .then(send, send);
     }),
     alias: guard(log, 'alias', (newId: string, previousId?: string, options?: CallOptions) => {
       if (typeof newId !== 'string' || !newId) return log.warn('alias(newId) needs a non-empty string');
