@@ -322,7 +322,8 @@ export function createCollector(options: CollectorOptions): Collector {
   const collector = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
     if (closed) return sendError(res, { status: 503, code: 'closed', message: 'the collector is shutting down', headers: { 'Retry-After': '5' } });
     handle(req, res, next).catch((error) => {
-      onError(error, `${req.method} ${req.url}`);
+      // the path only: a query may carry a profile token (EventSource cannot send headers)
+      onError(error, `${req.method} ${(req.url ?? '/').split('?')[0]}`);
       sendError(res, { status: 500, code: 'internal_error', message: 'the collector could not store the request; retry later' });
     });
   }) as Collector;

@@ -257,6 +257,24 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     expect((await token(`WK-${n}`, { authorization: basic(OTHER_KEY) })).status).toBe(200);
   });
 
+  it('never writes a profile token into the error log', async () => {
+    const n = ns();
+    const own = await backend.open();
+    const errors: string[] = [];
+    const logged = await serve({ db: own.db, secretKey: SECRET, onError: (_e, context) => void errors.push(context) });
+    try {
+      expect((await post(`${logged.url}/v1/batch`, { batch: [ev({ anonymousId: `L-${n}` })] })).status).toBe(200);
+      const t = (await post(`${logged.url}/v1/profile-token`, { anonymousId: `L-${n}` })).body.token as string;
+      await own.stop(); // the database goes away: the stream request fails with a 500
+      const res = await fetch(`${logged.url}/v1/me/stream?token=${encodeURIComponent(t)}`);
+      expect(res.status).toBe(500);
+      expect(errors.join('\n')).toContain('/v1/me/stream');
+      expect(errors.join('\n')).not.toContain(t.slice(0, 20));
+    } finally {
+      await logged.close();
+    }
+  });
+
   it('answers 400, not 500, for a profile or merge id that is not valid percent-encoding', async () => {
     for (const [path, method] of [['/v1/profiles/%E0%A4%A', 'GET'], ['/v1/merges/%ZZ/undo', 'POST']] as const) {
       const res = await fetch(served.url + path, { method, headers: { authorization: `Bearer ${SECRET}` } });
