@@ -190,6 +190,7 @@ export async function startDemo(options = {}) {
 
   let collector;
   let api;
+  let hostAllowed = () => false;
   const handler = (req, res) => {
     route(req, res).catch((error) => {
       log(`[demo] ${req.method} ${req.url}: ${error?.stack ?? error}`);
@@ -205,6 +206,11 @@ export async function startDemo(options = {}) {
     if (!collector) return send(res, 503, 'starting', { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
 
     if (path.startsWith('/v1/') || path === '/v1' || path === '/healthz') return collector(req, res);
+    // the dashboard and staff pages have no login: on loopback they answer loopback names (and the configured origins)
+    // only, so a site that rebinds its own DNS name to 127.0.0.1 cannot read profiles or post touchpoints through them
+    if (/^\/(dashboard|staff)(\/|$)/.test(path) && !hostAllowed(req.headers.host)) {
+      return send(res, 403, `Host ${req.headers.host ?? '(none)'} is not allowed: open the demo at http://localhost:${port}`, { 'Content-Type': 'text/plain; charset=utf-8' });
+    }
     if (path === '/dashboard/api' || path.startsWith('/dashboard/api/')) return api.handle(req, res, url);
     if (path === '/staff/api/touchpoint') return staffTouchpoint(req, res);
 
@@ -272,6 +278,9 @@ export async function startDemo(options = {}) {
   async function staffTouchpoint(req, res) {
     const reply = (status, body) => send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     if ((req.method ?? '').toUpperCase() !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'use POST' } });
+    // the staff pages post from this server's own origin; any other page must not use the server-side key through here
+    const origin = req.headers.origin;
+    if (origin && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) return reply(403, { error: { code: 'origin_not_allowed', message: 'only the demo staff pages (same origin) may post touchpoints here' } });
     // a JSON content type cannot be sent cross-site without a preflight, which this route never answers
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return reply(415, { error: { code: 'unsupported_media_type', message: 'send application/json' } });
     let input;
@@ -338,6 +347,24 @@ export async function startDemo(options = {}) {
 
   const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`, ...(options.allowedOrigins ?? [])];
   if (process.env.TOUCHPOINT_ALLOWED_ORIGINS) origins.push(...process.env.TOUCHPOINT_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host);
+  const allowedHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+  for (const o of origins) {
+    try {
+      allowedHosts.add(new URL(o).hostname);
+    } catch {
+      /* not a URL: it allows no host */
+    }
+  }
+  /** Whether a request's Host header names this demo (always, unless it listens on loopback only). */
+  hostAllowed = (value) => {
+    if (!loopback) return true;
+    try {
+      return allowedHosts.has(new URL(`http://${value}`).hostname);
+    } catch {
+      return false;
+    }
+  };
   let secretKey = options.secretKey ?? process.env.TOUCHPOINT_SECRET_KEY;
   if (!secretKey) {
     secretKey = 'sk_demo_' + randomBytes(12).toString('hex');

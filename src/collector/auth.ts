@@ -1,8 +1,10 @@
 /**
  * Write-key authentication and the per-key CORS origin allowlist.
- * Imports: node:http types. Never answers with credentials allowed, and never echoes an origin that no key allows.
+ * Imports: node:http types, the HttpError type. Never answers with credentials allowed, and never echoes an origin that
+ * no key allows.
  */
 import type { IncomingMessage } from 'node:http';
+import type { HttpError } from './http';
 
 /** What one write key may do. */
 export interface WriteKeyOptions {
@@ -105,4 +107,32 @@ export function preflightHeaders(origin: string, requested: string | undefined):
  */
 export function corsHeaders(origin: string): Record<string, string> {
   return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSED_RESPONSE_HEADERS, Vary: 'Origin' };
+}
+
+/** Result of {@link authoriseKey}: the error to answer, if any, and the CORS headers to answer with once the key is known. */
+export interface KeyCheck {
+  error?: HttpError;
+  /** Undefined while the key is missing or unknown (answer with what any key allows); empty for an origin this key does not allow. */
+  cors?: Record<string, string>;
+}
+
+/**
+ * Checks a visitor request's write key: present, configured, allowed from `origin`, and within its rate.
+ *
+ * @param wait - spends one request of the client's rate for `key`; answers seconds to wait, 0 when allowed
+ * @param missing - how the request may carry the key, for the 401 message
+ * @example
+ * ```ts
+ * const { error, cors } = authoriseKey(keys, headerWriteKey(req), origin, (key) => limiter.take(`${ip}|${key}`));
+ * ```
+ */
+export function authoriseKey(keys: KeyRing, key: string | undefined, origin: string | undefined, wait: (key: string) => number, missing = 'as HTTP Basic user name or in X-Write-Key'): KeyCheck {
+  if (!key) return { error: { status: 401, code: 'missing_write_key', message: `send the write key ${missing}` } };
+  if (!keys.get(key)) return { error: { status: 401, code: 'invalid_write_key', message: 'the write key is not known to this collector' } };
+  // the page must not read answers meant for another key's origins
+  if (origin && !keys.allows(key, origin)) return { cors: {}, error: { status: 403, code: 'origin_not_allowed', message: `origin ${origin} is not in this write key's allowedOrigins` } };
+  const cors = origin ? corsHeaders(origin) : {};
+  const seconds = wait(key);
+  if (seconds) return { cors, error: { status: 429, code: 'rate_limited', message: `too many requests; retry after ${seconds} s`, headers: { 'Retry-After': String(seconds) } } };
+  return { cors };
 }

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { batchSchema, EVENT_TYPES } from '../schema/event';
 import { createDeviceCookie, stripDeviceIds, type DeviceCookieOptions } from './device-cookie';
-import { createKeyRing, corsHeaders, headerWriteKey, preflightHeaders, type WriteKeyOptions } from './auth';
+import { authoriseKey, createKeyRing, corsHeaders, headerWriteKey, preflightHeaders, type WriteKeyOptions } from './auth';
 import { openDb } from './db/open-db';
 import type { Db } from './db/types';
 import { readJsonBody, sendError, sendJson, type HttpError } from './http';
@@ -30,7 +30,7 @@ export { DEFAULT_MAX_DEVICES_PER_PROFILE, DEFAULT_PLACEHOLDER_IDENTITIES, DEFAUL
 export type { MergeLogEntry, UndoResult } from './identity-graph';
 export { channelKind } from './profiles';
 export type { ConsentSnapshot, ProfileListEntry, ProfileSummaryView, ProfileView, TimelineEntry, Touch } from './profiles';
-export { DEFAULT_PROFILE_TOKEN_TTL_MS } from './profile-api';
+export { DEFAULT_PROFILE_TOKEN_TTL_MS, MAX_PROFILE_STREAMS_PER_DEVICE } from './profile-api';
 
 /** Largest request body by default, before and after decompression. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
@@ -247,18 +247,9 @@ export function createCollector(options: CollectorOptions): Collector {
     // a key in the headers is checked before the body is read; Segment's single-event bodies carry it inside
     let writeKey = headerWriteKey(req);
     const authorise = (key: string | undefined): HttpError | undefined => {
-      if (!key) return { status: 401, code: 'missing_write_key', message: 'send the write key as HTTP Basic user name, in X-Write-Key, or as writeKey in the body' };
-      if (!keys.get(key)) return { status: 401, code: 'invalid_write_key', message: 'the write key is not known to this collector' };
-      if (origin && !keys.allows(key, origin)) {
-        cors = {}; // the page must not read answers meant for another key's origins
-        return { status: 403, code: 'origin_not_allowed', message: `origin ${origin} is not in this write key's allowedOrigins` };
-      }
-      cors = origin ? corsHeaders(origin) : {};
-      if (limiter) {
-        const wait = limiter.take(`${clientIp(req)}|${key}`);
-        if (wait) return { status: 429, code: 'rate_limited', message: `too many requests; retry after ${wait} s`, headers: { 'Retry-After': String(wait) } };
-      }
-      return undefined;
+      const check = authoriseKey(keys, key, origin, (k) => limiter?.take(`${clientIp(req)}|${k}`) ?? 0, 'as HTTP Basic user name, in X-Write-Key, or as writeKey in the body');
+      cors = check.cors ?? cors;
+      return check.error;
     };
     if (writeKey) {
       const denied = authorise(writeKey);
@@ -331,7 +322,8 @@ export function createCollector(options: CollectorOptions): Collector {
   const collector = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
     if (closed) return sendError(res, { status: 503, code: 'closed', message: 'the collector is shutting down', headers: { 'Retry-After': '5' } });
     handle(req, res, next).catch((error) => {
-      onError(error, `${req.method} ${req.url}`);
+      // the path only: a query may carry a profile token (EventSource cannot send headers)
+      onError(error, `${req.method} ${(req.url ?? '/').split('?')[0]}`);
       sendError(res, { status: 500, code: 'internal_error', message: 'the collector could not store the request; retry later' });
     });
   }) as Collector;

@@ -8,7 +8,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeyRing } from './auth';
-import { corsHeaders, headerWriteKey, preflightHeaders } from './auth';
+import { authoriseKey, corsHeaders, headerWriteKey, preflightHeaders } from './auth';
 import type { Db } from './db/types';
 import { readJsonBody, sendError, sendJson, type HttpError } from './http';
 import { undoMerge } from './identity-graph';
@@ -18,6 +18,8 @@ import { deviceConsent, DEFAULT_TIMELINE_LIMIT, listMerges, MAX_PROFILE_EVENTS, 
 export const DEFAULT_PROFILE_TOKEN_TTL_MS = 15 * 60_000;
 /** Comment frames that keep proxies and browsers from closing an idle profile stream. */
 export const PROFILE_STREAM_HEARTBEAT_MS = 15_000;
+/** Open profile streams one device may hold (one per tab); more answer 429 so a token cannot pin sockets without end. */
+export const MAX_PROFILE_STREAMS_PER_DEVICE = 5;
 /** The consent category a visitor must have granted to read their own profile. */
 const PERSONALIZATION = 'personalization';
 const IDENTITY_TYPE = /^[a-z][a-z0-9_]*$/;
@@ -60,6 +62,15 @@ interface TokenClaims {
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+/** A path segment decoded, or undefined when it is not valid percent-encoding (decodeURIComponent throws). */
+const decodeSegment = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+};
+const BAD_ENCODING: HttpError = { status: 400, code: 'invalid_path', message: 'the id in the path is not valid percent-encoding (URL-encode it as UTF-8)' };
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
@@ -115,13 +126,10 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
 
   /** The device's root profile, when the device is known and its newest consent snapshot grants personalization. */
   const allowedProfile = async (anonymousId: string, writeKey: string): Promise<string | undefined> => {
-    const categories = await deviceConsent(db, anonymousId);
+    // consent as given on this key's site: a device id seen only under another shop's key is unknown here
+    const categories = await deviceConsent(db, anonymousId, writeKey);
     if (!categories?.includes(PERSONALIZATION)) return undefined;
-    const root = await profileByIdentity(db, 'anonymous_id', anonymousId);
-    if (!root) return undefined;
-    // a device id seen only under another shop's key is unknown here
-    const { rows } = await db.query(`SELECT 1 FROM events WHERE anonymous_id = $1 AND write_key = $2 LIMIT 1`, [anonymousId, writeKey]);
-    return rows.length ? root : undefined;
+    return profileByIdentity(db, 'anonymous_id', anonymousId);
   };
   const NOT_AVAILABLE: HttpError = {
     status: 403,
@@ -168,6 +176,15 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
   };
 
   async function openStream(req: IncomingMessage, res: ServerResponse, claims: TokenClaims, root: string, cors: Record<string, string>) {
+    let open = 0;
+    for (const o of streams) if (o.claims.a === claims.a && o.claims.k === claims.k) open++;
+    if (open >= MAX_PROFILE_STREAMS_PER_DEVICE) {
+      return sendError(
+        res,
+        { status: 429, code: 'too_many_streams', message: `this device already holds ${MAX_PROFILE_STREAMS_PER_DEVICE} open profile streams; close one, or share one stream across tabs`, headers: { 'Retry-After': '30' } },
+        cors,
+      );
+    }
     res.writeHead(200, {
       ...cors,
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -188,6 +205,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
     s.timers.push(expiry);
     const drop = () => endStream(s);
     req.on('close', drop);
+    res.on('close', drop);
     res.on('error', drop);
     await push(s);
   }
@@ -218,7 +236,8 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       if (denied) return void sendError(res, denied), true;
       await deps.ready;
       if (undoMatch) {
-        const id = decodeURIComponent(undoMatch[1]!);
+        const id = decodeSegment(undoMatch[1]!);
+        if (id === undefined) return void sendError(res, BAD_ENCODING), true;
         if (!/^\d{1,18}$/.test(id)) return void sendError(res, { status: 400, code: 'invalid_merge_id', message: 'a merge id is a positive integer, e.g. POST /v1/merges/42/undo' }), true;
         const r = await undoMerge(db, id);
         if (!r.ok) return void sendError(res, r), true;
@@ -228,7 +247,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       }
       if (path === '/v1/merges') {
         const limit = url.searchParams.get('limit');
-        if (limit !== null && !/^\d{1,4}$/.test(limit)) return void sendError(res, { status: 400, code: 'invalid_limit', message: 'limit must be an integer from 1 to 1000' }), true;
+        if (limit !== null && !(/^\d{1,4}$/.test(limit) && +limit >= 1 && +limit <= 1000)) return void sendError(res, { status: 400, code: 'invalid_limit', message: 'limit must be an integer from 1 to 1000' }), true;
         const profileId = url.searchParams.get('profileId') ?? undefined;
         sendJson(res, 200, { merges: await listMerges(db, { profileId, limit: limit ? Number(limit) : undefined }) });
         return true;
@@ -238,7 +257,8 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PROFILE_EVENTS) {
         return void sendError(res, { status: 400, code: 'invalid_limit', message: `limit (timeline length) must be an integer from 1 to ${MAX_PROFILE_EVENTS}` }), true;
       }
-      let id = profileMatch![1] ? decodeURIComponent(profileMatch![1]) : undefined;
+      let id = profileMatch![1] ? decodeSegment(profileMatch![1]) : undefined;
+      if (profileMatch![1] && id === undefined) return void sendError(res, BAD_ENCODING), true;
       if (!id) {
         const identity = url.searchParams.get('identity');
         if (!identity) return void sendError(res, { status: 400, code: 'missing_identity', message: 'use GET /v1/profiles/{id} or GET /v1/profiles?identity=<type>:<value>, e.g. identity=loyalty_id:L-1001' }), true;
@@ -273,23 +293,16 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
     }
     if (method !== verb) return fail({ status: 405, code: 'method_not_allowed', message: `${method} is not allowed on ${path}; use ${verb}`, headers: { Allow: `${verb}, OPTIONS` } });
 
-    const keyAllowed = (key: string): HttpError | undefined => {
-      if (origin && !keys.allows(key, origin)) {
-        cors = {};
-        return { status: 403, code: 'origin_not_allowed', message: `origin ${origin} is not in this write key's allowedOrigins` };
-      }
-      cors = origin ? corsHeaders(origin) : {};
-      const wait = deps.take?.(req, key) ?? 0;
-      if (wait) return { status: 429, code: 'rate_limited', message: `too many requests; retry after ${wait} s`, headers: { 'Retry-After': String(wait) } };
-      return undefined;
+    const keyAllowed = (key: string | undefined): HttpError | undefined => {
+      const check = authoriseKey(keys, key, origin, (k) => deps.take?.(req, k) ?? 0);
+      cors = check.cors ?? cors;
+      return check.error;
     };
 
     if (path === '/v1/profile-token') {
       const key = headerWriteKey(req);
-      if (!key) return fail({ status: 401, code: 'missing_write_key', message: 'send the write key as HTTP Basic user name or in X-Write-Key' });
-      if (!keys.get(key)) return fail({ status: 401, code: 'invalid_write_key', message: 'the write key is not known to this collector' });
       const denied = keyAllowed(key);
-      if (denied) return fail(denied);
+      if (denied || !key) return fail(denied!);
       const read = await readJsonBody(req, 4096);
       if (!read.ok) return fail(read);
       const body = read.body as { anonymousId?: unknown } | null;

@@ -336,19 +336,22 @@ export async function readSummary(db: Pick<Db, 'query'>, root: string): Promise<
 }
 
 /**
- * The categories of the newest consent snapshot a device sent, or undefined when the device is unknown or never sent one.
+ * The categories of the newest consent snapshot a device sent with `writeKey` (consent is given to one site, not to every
+ * shop on the collector), or undefined when the device is unknown there or never sent one.
+ * An event counts as no newer than its arrival: a clock running ahead (or a forged future timestamp) must not outlast a
+ * later withdrawal, while late deliveries from an offline outbox keep the order they happened in.
  *
  * @example
  * ```ts
- * (await deviceConsent(db, anonymousId))?.includes('personalization');
+ * (await deviceConsent(db, anonymousId, 'wk_live_1'))?.includes('personalization');
  * ```
  */
-export async function deviceConsent(db: Pick<Db, 'query'>, anonymousId: string): Promise<string[] | undefined> {
+export async function deviceConsent(db: Pick<Db, 'query'>, anonymousId: string, writeKey: string): Promise<string[] | undefined> {
   const { rows } = await db.query<{ categories: unknown }>(
     `SELECT body->'context'->'consent'->'categories' AS categories FROM events
-     WHERE anonymous_id = $1 AND jsonb_typeof(body->'context'->'consent'->'categories') = 'array'
-     ORDER BY timestamp DESC, received_at DESC LIMIT 1`,
-    [anonymousId],
+     WHERE anonymous_id = $1 AND write_key = $2 AND jsonb_typeof(body->'context'->'consent'->'categories') = 'array'
+     ORDER BY LEAST(timestamp, received_at) DESC, received_at DESC, timestamp DESC LIMIT 1`,
+    [anonymousId, writeKey],
   );
   const c = rows[0] ? parse(rows[0].categories) : undefined;
   return Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : undefined;

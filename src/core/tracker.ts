@@ -315,6 +315,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     void hub?.then((h) => h && h.sync());
   };
   const saveLinks = () => void outbox?.updateMeta('identities', () => links);
+  /** The identify calls with links still hashing, chained in call order. */
+  let linked: Promise<void> = Promise.resolve();
 
   const setDeviceId = (id: string | undefined, user: string | undefined) => {
     anonymousId = id;
@@ -328,9 +330,11 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
 
   const openStore = () => {
     if (opening) return opening;
-    opening = deps.openOutbox(log).then(
+    const p: Promise<void> = (opening = deps.openOutbox(log).then(
       async (o) => {
-        await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
+        if (opening === p) await loadIdentity(o).catch((e) => log.warn('device id not stored', e));
+        // closed while the database opened: a withdrawal deletes it as if it had been open
+        if (opening !== p) return consent!.allows('analytics') ? void o.close() : ((outbox = o), forget());
         outbox = o;
         delivery = deps.createDelivery(o, deps.createDestinations(config), (name, detail) => {
           if (name === 'error') log.warn(String(detail));
@@ -340,8 +344,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
         writeWaiting();
       },
       (e) => log.warn('outbox could not open', e),
-    );
-    return opening;
+    ));
+    return p;
   };
 
   const closeStore = async (destroy: boolean) => {
@@ -354,18 +358,21 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     if (o) await o.close(destroy);
   };
 
+  // withdrawal is total: the whole outbox database and the device identity go at once
+  const forget = () => {
+    anonymousId = userId = undefined;
+    links = [];
+    sessions.reset();
+    void closeStore(true);
+    storage(() => win.localStorage.removeItem('tp_session'));
+    idChanged();
+  };
+
   const onConsent = (state: ConsentState, previous: ConsentState) => {
     emitter.emit('consent', state);
     const withdrawn = previous.granted.filter((c) => !state.granted.includes(c));
-    if (withdrawn.includes('analytics')) {
-      // withdrawal is total: the whole outbox database and the device identity go at once
-      anonymousId = userId = undefined;
-      links = [];
-      sessions.reset();
-      void closeStore(true);
-      storage(() => win.localStorage.removeItem('tp_session'));
-      idChanged();
-    } else if (withdrawn.length && outbox) {
+    if (withdrawn.includes('analytics')) forget();
+    else if (withdrawn.length && outbox) {
       void outbox.clear(withdrawn);
     }
     if (previous.status === 'pending' && state.status === 'decided') {
@@ -426,14 +433,17 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
       if (!Array.isArray(given)) return send();
       // e-mail and phone leave the browser only as SHA-256 of the normalised value
       const onDrop = (type: string, reason: string) => log.warn(`identity link "${type}" dropped: ${reason}`);
-      // hashing loads on first use; if it cannot, the links are left out rather than sent in clear
-      void chunk('identity links left out: hashing', deps.loadHashing)
+      // hashing loads on first use; if it cannot, the links are left out rather than sent in clear. One call at a time,
+      // in call order, each merging into the set the one before left (a quick second call must not overwrite the first)
+      linked = linked
+        .then(() => chunk('identity links left out: hashing', deps.loadHashing))
         .then(async (m) => {
+          const hashed = m && (await m.hashIdentities(given, { onDrop }));
           // the device's whole identity set travels with every change, so the collector never needs an earlier event
-          if (m) links = m.mergeLinks(links, await m.hashIdentities(given, { onDrop }));
+          if (hashed) links = m.mergeLinks(links, hashed);
           saveLinks();
         })
-        .then(send);
+        .then(send, send);
     }),
     alias: guard(log, 'alias', (newId: string, previousId?: string, options?: CallOptions) => {
       if (typeof newId !== 'string' || !newId) return log.warn('alias(newId) needs a non-empty string');

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/collector/index';
+import { MAX_PROFILE_STREAMS_PER_DEVICE, type Db } from '../../src/collector/index';
 import { profileByIdentity, readSummary } from '../../src/collector/profiles';
 import { BACKENDS, basic, OTHER_KEY, post, serve, SHOP_ORIGIN, WRITE_KEY, type Served } from './helpers';
 
@@ -66,6 +66,8 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     expect((await get('/v1/profiles?identity=nocolon', auth)).status).toBe(400);
     expect((await get('/v1/profiles?identity=Bad-Type:1', auth)).status).toBe(400);
     expect((await get('/v1/profiles/x?limit=0', auth)).status).toBe(400);
+    for (const limit of ['0', '1001', 'x']) expect((await get(`/v1/merges?limit=${limit}`, auth)).status).toBe(400);
+    expect((await get('/v1/merges?limit=1000', auth)).status).toBe(200);
     const missing = await get('/v1/profiles?identity=user_id:nobody-' + ns(), auth);
     expect(missing.status).toBe(404);
     expect((await missing.json()).error.code).toBe('profile_not_found');
@@ -262,6 +264,87 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
       expect((await fetch(`${short.url}/v1/me/stream?token=${encodeURIComponent(t)}`)).status).toBe(401);
     } finally {
       await short.close();
+    }
+  });
+
+  it('takes the consent a device gave last as received: a clock running ahead cannot outlast a withdrawal', async () => {
+    const n = ns();
+    const at = (ms: number) => new Date(ms).toISOString();
+    // granted on a device whose clock ran a day ahead, withdrawn later from the same device with a correct clock
+    await send(ev({ anonymousId: `CK-${n}`, timestamp: at(Date.now() + 86_400_000) }));
+    expect((await token(`CK-${n}`)).status).toBe(200);
+    await send(ev({ anonymousId: `CK-${n}`, timestamp: at(Date.now()), context: { channel: 'Direct', consent: NO_PERSONALIZATION } }));
+    expect((await token(`CK-${n}`)).status).toBe(403);
+    // events that arrive late (an offline outbox) still count in the order they happened
+    await send(ev({ anonymousId: `CK-${n}`, timestamp: at(Date.now() - 60_000) }));
+    expect((await token(`CK-${n}`)).status).toBe(403);
+  });
+
+  it("takes a device's consent from the events of the write key that asks, not from another site's", async () => {
+    const n = ns();
+    await send(ev({ anonymousId: `WK-${n}`, context: { channel: 'Direct', consent: NO_PERSONALIZATION } }));
+    // the same device id under another shop's key, granting personalization there, later
+    expect((await post(`${served.url}/v1/batch`, { batch: [ev({ anonymousId: `WK-${n}` })] }, { authorization: basic(OTHER_KEY) })).status).toBe(200);
+    expect((await token(`WK-${n}`)).status).toBe(403);
+    expect((await token(`WK-${n}`, { authorization: basic(OTHER_KEY) })).status).toBe(200);
+  });
+
+  it('never writes a profile token into the error log', async () => {
+    const n = ns();
+    const own = await backend.open();
+    const errors: string[] = [];
+    const logged = await serve({ db: own.db, secretKey: SECRET, onError: (_e, context) => void errors.push(context) });
+    try {
+      expect((await post(`${logged.url}/v1/batch`, { batch: [ev({ anonymousId: `L-${n}` })] })).status).toBe(200);
+      const t = (await post(`${logged.url}/v1/profile-token`, { anonymousId: `L-${n}` })).body.token as string;
+      await own.stop(); // the database goes away: the stream request fails with a 500
+      const res = await fetch(`${logged.url}/v1/me/stream?token=${encodeURIComponent(t)}`);
+      expect(res.status).toBe(500);
+      expect(errors.join('\n')).toContain('/v1/me/stream');
+      expect(errors.join('\n')).not.toContain(t.slice(0, 20));
+    } finally {
+      await logged.close();
+    }
+  });
+
+  it('answers 400, not 500, for a profile or merge id that is not valid percent-encoding', async () => {
+    for (const [path, method] of [['/v1/profiles/%E0%A4%A', 'GET'], ['/v1/merges/%ZZ/undo', 'POST']] as const) {
+      const res = await fetch(served.url + path, { method, headers: { authorization: `Bearer ${SECRET}` } });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toMatch(/percent-encod/);
+    }
+  });
+
+  it('caps the open streams of one device, and a closed stream frees its place', async () => {
+    const n = ns();
+    await send(ev({ anonymousId: `SC-${n}` }));
+    const t = (await token(`SC-${n}`)).body.token as string;
+    const open = async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${served.url}/v1/me/stream?token=${encodeURIComponent(t)}`, { signal: controller.signal });
+      return { res, controller };
+    };
+    const streams: Awaited<ReturnType<typeof open>>[] = [];
+    try {
+      for (let i = 0; i < MAX_PROFILE_STREAMS_PER_DEVICE; i++) {
+        streams.push(await open());
+        expect(streams.at(-1)!.res.status).toBe(200);
+      }
+      const refused = await open();
+      expect(refused.res.status).toBe(429);
+      expect((await refused.res.json()).error.code).toBe('too_many_streams');
+      // the visitor closes a tab: its place is free again once the server sees the disconnect
+      streams.shift()!.controller.abort();
+      let again = await open();
+      for (let tries = 0; again.res.status === 429 && tries < 50; tries++) {
+        await again.res.body?.cancel();
+        await new Promise((r) => setTimeout(r, 20));
+        again = await open();
+      }
+      streams.push(again);
+      expect(again.res.status).toBe(200);
+    } finally {
+      for (const s of streams) s.controller.abort();
     }
   });
 

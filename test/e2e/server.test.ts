@@ -100,3 +100,40 @@ describe('demo server', () => {
     expect(health).toMatchObject({ status: 'ok' });
   });
 });
+
+describe('demo server pages without a login', () => {
+  /** A raw request with its own Host and Origin headers, as a page on a rebound DNS name would send it. */
+  function rawRequest(method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: demo.port, path, method, headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+  const touchpoint = JSON.stringify({ kind: 'call_center_contact', customerId: 'C-REBIND', topic: 'x' });
+
+  it('answers the dashboard and staff pages only to this machine\'s own host names (no DNS rebinding)', async () => {
+    for (const host of [`localhost:${demo.port}`, `127.0.0.1:${demo.port}`]) {
+      expect(await rawRequest('GET', '/dashboard/api/profiles', { host }), host).toBe(200);
+      expect(await rawRequest('GET', '/staff/till', { host }), host).toBe(200);
+    }
+    const rebound = { host: `attacker.example:${demo.port}` };
+    expect(await rawRequest('GET', '/dashboard/api/profiles', rebound)).toBe(403);
+    expect(await rawRequest('GET', '/dashboard', rebound)).toBe(403);
+    expect(await rawRequest('POST', '/staff/api/touchpoint', { ...rebound, origin: `http://attacker.example:${demo.port}`, 'content-type': 'application/json' }, touchpoint)).toBe(403);
+    // the shop and the collector stay reachable as before
+    expect(await rawRequest('GET', '/', rebound)).toBe(200);
+  });
+
+  it('takes staff touchpoints from its own origin only', async () => {
+    const host = `127.0.0.1:${demo.port}`;
+    const post = (origin?: string) => rawRequest('POST', '/staff/api/touchpoint', { host, 'content-type': 'application/json', ...(origin && { origin }) }, touchpoint);
+    expect(await post('http://shop.invalid')).toBe(403);
+    expect(await post('null')).toBe(403);
+    expect(await post(`http://${host}`)).toBe(200);
+    expect(await post()).toBe(200); // a server-side client sends no Origin
+  });
+});

@@ -300,6 +300,20 @@ describe('identity sync', () => {
     expect(identifies(next)[0].identities.map((l: any) => l.type)).toEqual(['email', 'customer_id', 'phone', 'loyalty_id']);
   });
 
+  it('keeps every link of identify calls made back to back (the slower e-mail hash first), in call order', async () => {
+    const outbox = createMemoryOutbox();
+    const s = setup({ outbox });
+    grant(s.tp);
+    await settle();
+    s.tp.identify('u-1', {}, { identities: [{ type: 'email', value: 'jane@example.org' }] });
+    s.tp.identify('u-1', {}, { identities: [{ type: 'customer_id', value: 'C-1' }] });
+    await settle();
+    const email = { type: 'email', value: await sha256Hex('jane@example.org'), hashed: true };
+    const customer = { type: 'customer_id', value: 'C-1', hashed: false };
+    expect(identifies(s).map((e) => e.identities)).toEqual([[email], [email, customer]]);
+    expect(await outbox.getMeta('identities')).toEqual([email, customer]);
+  });
+
   it('keeps identities in memory only before consent and drops the identify event (beforeConsent drop)', async () => {
     const outbox = createMemoryOutbox();
     const s = setup({ outbox });
