@@ -410,6 +410,14 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
       expect(me.openCart.products).toEqual([expect.objectContaining({ product_id: 'secret-cart' })]);
       // the proof is not an identity: the graph holds no user_hash, so it can neither merge nor be looked up
       expect(await profileByIdentity(db, 'user_hash', shopUserHash(userId))).toBeUndefined();
+      // two devices sending the same user_hash without a user id stay apart
+      const copied = { type: 'user_hash', value: shopUserHash(userId), hashed: false };
+      await vsend(ev({ type: 'identify', event: undefined, anonymousId: `UH1-${n}`, identities: [copied] }), ev({ type: 'identify', event: undefined, anonymousId: `UH2-${n}`, identities: [copied] }));
+      const [one, two] = [await profileByIdentity(db, 'anonymous_id', `UH1-${n}`), await profileByIdentity(db, 'anonymous_id', `UH2-${n}`)];
+      expect(one).toBeTruthy();
+      expect(two).toBeTruthy();
+      expect(one).not.toBe(two);
+      expect(one).not.toBe(me.profileId);
     });
 
     it("refuses a stranger who claims the victim's user id and e-mail hash without a valid user_hash", async () => {
