@@ -24,6 +24,9 @@ export interface StaffTouchpointInput {
 /** Builds the server-side event for a staff page's input, or says what is wrong with it. */
 export declare function buildStaffEvent(input: unknown): { event: Record<string, unknown>; lookup: { type: string; value: string } } | { error: string };
 
+/** The shop's customer number from the e-mail, as the shop page derives it (FNV-1a). */
+export declare function customerId(email: string): string;
+
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
   /** Port to listen on; 0 picks a free one. @defaultValue `PORT` or 8080 */
@@ -39,6 +42,11 @@ export interface DemoOptions {
   writeKey?: string;
   /** Secret key of the collector's profile API. @defaultValue `TOUCHPOINT_SECRET_KEY`, else a random one logged at start */
   secretKey?: string;
+  /**
+   * The collector's identity verification secret, with which /shop/api/login signs the customer number (user_hash).
+   * @defaultValue `TOUCHPOINT_IDENTITY_SECRET`, else a random one per run
+   */
+  identitySecret?: string;
   /** Origins allowed besides localhost / 127.0.0.1 / [::1] on the chosen port. */
   allowedOrigins?: string[];
   /** Sets `debug: true` in the injected `touchpoint.init`. */

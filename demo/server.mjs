@@ -1,11 +1,12 @@
 /**
  * The demo server: one node:http process that serves the shop (/), the dashboard (/dashboard), the store till and call
- * centre pages (/staff/*, which post server-side touchpoints to the collector), the built SDK files
- * (/touchpoint.js, /touchpoint-*.mjs, /snippet.min.js, their maps) and the reference collector (/v1/*, /healthz).
+ * centre pages (/staff/*, which post server-side touchpoints to the collector), the shop login (/shop/api/login, which
+ * signs the customer number for identity verification), the built SDK files (/touchpoint.js, /touchpoint-*.mjs,
+ * /snippet.min.js, their maps) and the reference collector (/v1/*, /healthz).
  * Imports: node built-ins, dist/collector.mjs, ./dashboard-api.mjs. Never serves a file outside its roots, never
  * listens on anything but loopback unless told to, and never injects anything into pages but the documented snippet.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -99,6 +100,16 @@ function send(res, status, body, headers = {}, head = false) {
 }
 
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+
+/** The shop's customer number from the e-mail (FNV-1a), exactly as `customerId` in shop/assets/shop.js derives it. */
+export function customerId(email) {
+  let h = 0x811c9dc5;
+  for (const ch of String(email).trim().toLowerCase()) {
+    h ^= ch.codePointAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return 'cust-' + h.toString(16).padStart(8, '0');
+}
 /** The SDK's e-mail normalisation (src/identity/hash.ts), so a hash from the till matches the one from the login. */
 function normaliseEmail(v) {
   const s = String(v).trim().toLowerCase();
@@ -173,7 +184,7 @@ export function buildStaffEvent(input) {
 /**
  * Creates (but does not start) the demo: the collector, the dashboard API and the static routes.
  *
- * @param {{ dataDir?: string, databaseUrl?: string, writeKey?: string, allowedOrigins?: string[], debug?: boolean,
+ * @param {{ dataDir?: string, identitySecret?: string, databaseUrl?: string, writeKey?: string, allowedOrigins?: string[], debug?: boolean,
  *           distDir?: string, log?: (line: string) => void }} [options]
  * @example
  * const demo = await startDemo({ port: 8080 });
@@ -190,6 +201,7 @@ export async function startDemo(options = {}) {
 
   let collector;
   let api;
+  let identitySecret;
   let hostAllowed = () => false;
   const handler = (req, res) => {
     route(req, res).catch((error) => {
@@ -213,6 +225,7 @@ export async function startDemo(options = {}) {
     }
     if (path === '/dashboard/api' || path.startsWith('/dashboard/api/')) return api.handle(req, res, url);
     if (path === '/staff/api/touchpoint') return staffTouchpoint(req, res);
+    if (path === '/shop/api/login') return shopLogin(req, res);
 
     const head = method === 'HEAD';
     if (method !== 'GET' && !head) return send(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
@@ -275,6 +288,35 @@ export async function startDemo(options = {}) {
    * `call_center` or `email`, identities typed, e-mail hashed here) and posts it to the collector's /v1/batch, as a
    * shop's back office would.
    */
+  /**
+   * The shop's login: `{ email }` → `{ userId, userHash }`, the user_hash of identity verification that the page sends
+   * in its identify. A real shop answers only after checking the password; the demo accepts any (it has no accounts).
+   */
+  async function shopLogin(req, res) {
+    const reply = (status, body) => send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    if ((req.method ?? '').toUpperCase() !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'use POST' } });
+    const origin = req.headers.origin;
+    if (origin && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) return reply(403, { error: { code: 'origin_not_allowed', message: 'only the shop (same origin) signs in here' } });
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return reply(415, { error: { code: 'unsupported_media_type', message: 'send application/json' } });
+    let input;
+    try {
+      const chunks = [];
+      let size = 0;
+      for await (const c of req) {
+        size += c.length;
+        if (size > 4096) return reply(413, { error: { code: 'payload_too_large', message: 'at most 4 KiB' } });
+        chunks.push(c);
+      }
+      input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return reply(400, { error: { code: 'invalid_json', message: 'body is not valid JSON' } });
+    }
+    const email = typeof input?.email === 'string' ? input.email.trim() : '';
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return reply(400, { error: { code: 'invalid_email', message: 'send { "email": "<address>" }' } });
+    const userId = customerId(email);
+    reply(200, { userId, userHash: createHmac('sha256', identitySecret).update(userId).digest('hex') });
+  }
+
   async function staffTouchpoint(req, res) {
     const reply = (status, body) => send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     if ((req.method ?? '').toUpperCase() !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'use POST' } });
@@ -370,9 +412,12 @@ export async function startDemo(options = {}) {
     secretKey = 'sk_demo_' + randomBytes(12).toString('hex');
     log(`[demo] profile API secret key for this run: ${secretKey} (set TOUCHPOINT_SECRET_KEY to choose one)`);
   }
+  // identity verification: the login endpoint signs the customer number, so only a signed-in device reads its profile
+  identitySecret = options.identitySecret ?? process.env.TOUCHPOINT_IDENTITY_SECRET ?? randomBytes(32).toString('hex');
   collector = createCollector({
     writeKeys: { [writeKey]: { allowedOrigins: origins }, [DEMO_SERVER_KEY]: { allowedOrigins: [] } },
     secretKey,
+    identityVerificationSecret: identitySecret,
     databaseUrl: options.databaseUrl,
     dataDir: options.dataDir,
     onError: (error, context) => log(`[collector] ${context}: ${error?.stack ?? error}`),

@@ -72,6 +72,12 @@ export interface IdentityKey {
   hashed: boolean;
 }
 
+/**
+ * Identity types that never link: `user_hash` is the proof of a login checked by the profile API (identity
+ * verification), not an identity, so it is neither stored in the graph nor able to merge anything.
+ */
+export const NON_LINKING_IDENTITY_TYPES: ReadonlySet<string> = new Set(['user_hash']);
+
 const STRONG_ORDER = ['user_id', 'customer_id', 'loyalty_id', 'email', 'phone'];
 /** Strongest first: the profile of the strongest identity is the one the others join. */
 const strength = (type: string) => (type === 'anonymous_id' ? 1000 : STRONG_ORDER.includes(type) ? STRONG_ORDER.indexOf(type) : 100);
@@ -79,7 +85,7 @@ const keyOf = (type: string, value: string) => `${type}\u0000${value}`;
 
 /**
  * The identities an event carries, strongest first, without placeholders: userId → `user_id`, the identify/any
- * event's `identities`, alias `previousId` (typed by {@link resolveEvents}), anonymousId → `anonymous_id`.
+ * event's `identities` (except {@link NON_LINKING_IDENTITY_TYPES}), alias `previousId` (typed by {@link resolveEvents}), anonymousId → `anonymous_id`.
  *
  * @example
  * ```ts
@@ -90,7 +96,7 @@ export function eventIdentities(e: TouchpointEvent, rules: IdentityRules): Ident
   const out: IdentityKey[] = [];
   const seen = new Set<string>();
   const add = (type: string, value: unknown, hashed: boolean) => {
-    if (typeof value !== 'string' || rules.isPlaceholder(value)) return;
+    if (typeof value !== 'string' || NON_LINKING_IDENTITY_TYPES.has(type) || rules.isPlaceholder(value)) return;
     const k = keyOf(type, value);
     if (seen.has(k)) return;
     seen.add(k);

@@ -26,11 +26,11 @@ export { MIGRATIONS, migrate } from './migrations';
 export { openDb } from './db/open-db';
 export { createPgliteDb } from './db/pglite';
 export { createPostgresDb } from './db/postgres';
-export { DEFAULT_MAX_DEVICES_PER_PROFILE, DEFAULT_PLACEHOLDER_IDENTITIES, DEFAULT_UNIQUE_IDENTITY_TYPES } from './identity-graph';
+export { DEFAULT_MAX_DEVICES_PER_PROFILE, DEFAULT_PLACEHOLDER_IDENTITIES, DEFAULT_UNIQUE_IDENTITY_TYPES, NON_LINKING_IDENTITY_TYPES } from './identity-graph';
 export type { MergeLogEntry, UndoResult } from './identity-graph';
 export { channelKind } from './profiles';
 export type { ConsentSnapshot, ProfileListEntry, ProfileSummaryView, ProfileView, TimelineEntry, Touch } from './profiles';
-export { DEFAULT_PROFILE_TOKEN_TTL_MS, MAX_PROFILE_STREAMS_PER_DEVICE } from './profile-api';
+export { DEFAULT_PROFILE_TOKEN_TTL_MS, MAX_PROFILE_STREAMS_PER_DEVICE, USER_HASH_IDENTITY, userHash } from './profile-api';
 
 /** Largest request body by default, before and after decompression. */
 export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
@@ -72,6 +72,14 @@ export interface CollectorOptions {
    * @defaultValue `process.env.TOUCHPOINT_SECRET_KEY`
    */
   secretKey?: string;
+  /**
+   * Identity verification: your server computes `HMAC-SHA256(identityVerificationSecret, userId)` (hex) at login and
+   * the page sends it in identify as `{ type: 'user_hash', value }`; a device then gets a profile token
+   * (`POST /v1/profile-token`, `/v1/me`) for a profile holding a person's identities only after such a verified
+   * identify. Without one, anyone who knows a visitor's user id or e-mail can claim their profile (a warning is logged).
+   * @defaultValue `process.env.TOUCHPOINT_IDENTITY_SECRET`
+   */
+  identityVerificationSecret?: string;
   /** Values that never link identities, added to the built-in ones (`null`, `undefined`, `0`, empty, test@example.com, …); compared trimmed, case-insensitive and as SHA-256. */
   placeholderIdentities?: string[];
   /** Identity types a profile holds one value of; profiles with two different values never merge. @defaultValue `['user_id', 'customer_id', 'loyalty_id']` */
@@ -137,6 +145,8 @@ const SINGLE_PATHS: Record<string, (typeof EVENT_TYPES)[number]> = {
 const CONSENT_PATH = '/v1/consent';
 const PROFILE_PATH = /^\/v1\/(profiles(\/[^/]+)?|merges(\/[^/]+\/undo)?|profile-token|me|me\/stream)$/;
 const HEALTH_PATH = '/healthz';
+/** The missing-identity-secret warning is logged once per process, not once per collector. */
+let warnedUnverified = false;
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -190,7 +200,15 @@ export function createCollector(options: CollectorOptions): Collector {
   };
 
   const rules = createIdentityRules(options);
+  const identityVerificationSecret = options.identityVerificationSecret ?? process.env.TOUCHPOINT_IDENTITY_SECRET ?? undefined;
+  if (!identityVerificationSecret && !warnedUnverified) {
+    warnedUnverified = true;
+    console.warn(
+      '[touchpoint collector] no identityVerificationSecret (TOUCHPOINT_IDENTITY_SECRET): a device that identifies with a visitor\'s user id or e-mail can read that visitor\'s profile via /v1/me. Configure one; see README "Identity verification".',
+    );
+  }
   const profileApi = createProfileApi({
+    identityVerificationSecret,
     db,
     ready,
     keys,

@@ -3,7 +3,9 @@
  * `GET /v1/profiles?identity=type:value`, `GET /v1/merges`, `POST /v1/merges/{id}/undo`. Visitor side (write key,
  * CORS like /v1/batch): `POST /v1/profile-token` → a signed, expiring token bound to one device id, `GET /v1/me` and
  * `GET /v1/me/stream` (server-sent events). Imports: node built-ins, the Db seam, the profile readers. Never tells an
- * unknown device from one without personalization consent, and never answers one visitor with another's profile.
+ * unknown device from one without personalization consent, and never answers one visitor with another's profile:
+ * with an identity verification secret, a device reads a profile holding a person's identities only after it proved,
+ * with a `user_hash` the shop's server computed, that it is that person's logged-in device.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -38,7 +40,30 @@ export interface ProfileApiDeps {
   onError: (error: unknown, context: string) => void;
   /** Tells the collector's `on('profile')` listeners. */
   emitProfiles: (profileIds: string[]) => void;
+  /**
+   * The identity verification secret: when set, a device gets a profile token for a profile that holds any identity
+   * beyond device ids only after an identify of its own carried `user_hash = HMAC-SHA256(secret, userId)` (hex).
+   */
+  identityVerificationSecret?: string;
 }
+
+/** The identity type that carries the shop server's proof of a login: `HMAC-SHA256(identityVerificationSecret, userId)`, hex. */
+export const USER_HASH_IDENTITY = 'user_hash';
+
+/**
+ * The `user_hash` the shop's server computes at login and hands to the page, which sends it in its identify as
+ * `{ type: 'user_hash', value }`.
+ *
+ * @example
+ * ```ts
+ * userHash(process.env.TOUCHPOINT_IDENTITY_SECRET!, 'C-1001'); // '3f1c…' (64 hex digits)
+ * ```
+ */
+export function userHash(secret: string, userId: string): string {
+  return createHmac('sha256', secret).update(userId, 'utf8').digest('hex');
+}
+/** Identify events of one device examined for a verified login (newest first); older ones are not looked at. */
+const MAX_VERIFY_EVENTS = 200;
 
 /** The profile endpoints, mounted by the collector. */
 export interface ProfileApi {
@@ -124,17 +149,66 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
     return claims;
   };
 
-  /** The device's root profile, when the device is known and its newest consent snapshot grants personalization. */
-  const allowedProfile = async (anonymousId: string, writeKey: string): Promise<string | undefined> => {
-    // consent as given on this key's site: a device id seen only under another shop's key is unknown here
-    const categories = await deviceConsent(db, anonymousId, writeKey);
-    if (!categories?.includes(PERSONALIZATION)) return undefined;
-    return profileByIdentity(db, 'anonymous_id', anonymousId);
-  };
   const NOT_AVAILABLE: HttpError = {
     status: 403,
     code: 'profile_not_available',
     message: 'no profile is available for this device: it is unknown, or its latest consent does not grant personalization',
+  };
+  const NOT_VERIFIED: HttpError = {
+    status: 403,
+    code: 'identity_not_verified',
+    message: "this device's profile holds identities it has not verified; identify with { type: 'user_hash', value: HMAC-SHA256(identity secret, userId) } computed by your server at login",
+  };
+  const secret = deps.identityVerificationSecret || undefined;
+  const hashMatches = (userId: string, given: unknown) => {
+    if (typeof given !== 'string') return false;
+    const expected = Buffer.from(userHash(secret!, userId), 'utf8');
+    const got = Buffer.from(given.trim().toLowerCase(), 'utf8');
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+  /** The user ids this device proved (identify with a valid `user_hash`) under this key, newest first. */
+  const verifiedUserIds = async (anonymousId: string, writeKey: string): Promise<string[]> => {
+    const { rows } = await db.query<{ user_id: string; identities: unknown }>(
+      `SELECT user_id, body->'identities' AS identities FROM events
+       WHERE anonymous_id = $1 AND write_key = $2 AND type = 'identify' AND user_id IS NOT NULL AND jsonb_typeof(body->'identities') = 'array'
+       ORDER BY received_at DESC, timestamp DESC LIMIT ${MAX_VERIFY_EVENTS}`,
+      [anonymousId, writeKey],
+    );
+    const out: string[] = [];
+    for (const r of rows) {
+      if (out.includes(r.user_id)) continue;
+      const links = typeof r.identities === 'string' ? JSON.parse(r.identities) : r.identities;
+      if (!Array.isArray(links)) continue;
+      if (links.some((l) => l && l.type === USER_HASH_IDENTITY && hashMatches(r.user_id, l.value))) out.push(r.user_id);
+    }
+    return out;
+  };
+  /** Whether a profile tree holds any identity beyond device ids (a user id, e-mail, phone, customer or custom id). */
+  const holdsPersonIdentity = async (root: string) =>
+    (
+      await db.query(
+        `SELECT 1 FROM identities i JOIN profiles p ON p.profile_id = i.profile_id WHERE p.root_id = $1 AND i.type <> 'anonymous_id' LIMIT 1`,
+        [root],
+      )
+    ).rows.length > 0;
+
+  /**
+   * The profile this device may read: none when it is unknown or its newest consent snapshot does not grant
+   * personalization; with identity verification, the profile of the user id it last proved, else its own profile only
+   * while that holds nothing but device ids.
+   */
+  const allowedProfile = async (anonymousId: string, writeKey: string): Promise<string | HttpError> => {
+    // consent as given on this key's site: a device id seen only under another shop's key is unknown here
+    const categories = await deviceConsent(db, anonymousId, writeKey);
+    if (!categories?.includes(PERSONALIZATION)) return NOT_AVAILABLE;
+    const root = await profileByIdentity(db, 'anonymous_id', anonymousId);
+    if (!root) return NOT_AVAILABLE;
+    if (!secret) return root;
+    for (const userId of await verifiedUserIds(anonymousId, writeKey)) {
+      const own = await profileByIdentity(db, 'user_id', userId);
+      if (own) return own;
+    }
+    return (await holdsPersonIdentity(root)) ? NOT_VERIFIED : root;
   };
 
   // ---------- streams ----------
@@ -160,7 +234,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       do {
         s.again = false;
         const root = await allowedProfile(s.claims.a, s.claims.k);
-        if (!root) return endStream(s); // consent withdrawn or the device was unlinked
+        if (typeof root !== 'string') return endStream(s); // consent withdrawn, the device was unlinked or linked unverified
         s.root = root;
         const json = JSON.stringify(await readSummary(db, root));
         if (json !== s.last && streams.has(s)) {
@@ -311,7 +385,8 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
         return fail({ status: 400, code: 'invalid_body', message: 'send { "anonymousId": "<the device id>" }' });
       }
       await deps.ready;
-      if (!(await allowedProfile(anonymousId, key))) return fail(NOT_AVAILABLE);
+      const allowed = await allowedProfile(anonymousId, key);
+      if (typeof allowed !== 'string') return fail(allowed);
       sendJson(res, 200, issue(anonymousId, key), cors);
       return true;
     }
@@ -325,7 +400,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
     if (denied) return fail(denied);
     await deps.ready;
     const root = await allowedProfile(claims.a, claims.k);
-    if (!root) return fail(NOT_AVAILABLE);
+    if (typeof root !== 'string') return fail(root);
     if (path === '/v1/me') {
       sendJson(res, 200, await readSummary(db, root), cors);
       return true;

@@ -1,17 +1,23 @@
 /**
  * The profile API and the visitor's own profile over real HTTP, on PGlite and a real Postgres: the secret key (not a
  * write key) reads profiles, clear 400/401/404 answers, traits and consent; profile tokens only for a known device with
- * personalization consent, bound to that device, expiring; /v1/me and its server-sent event stream.
+ * personalization consent, bound to that device, expiring; /v1/me and its server-sent event stream; with identity
+ * verification, only a device that proved the login (a valid user_hash) reads a profile holding a person's identities.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PROFILE_STREAMS_PER_DEVICE, type Db } from '../../src/collector/index';
+import { createHash, createHmac } from 'node:crypto';
+import { MAX_PROFILE_STREAMS_PER_DEVICE, userHash, type Db } from '../../src/collector/index';
 import { profileByIdentity, readSummary } from '../../src/collector/profiles';
 import { BACKENDS, basic, OTHER_KEY, post, serve, SHOP_ORIGIN, WRITE_KEY, type Served } from './helpers';
 
 const SECRET = 'sk_test_profiles';
 const GRANTED = { policyVersion: '1', categories: ['necessary', 'analytics', 'personalization'], method: 'accept_all' };
 const NO_PERSONALIZATION = { policyVersion: '1', categories: ['necessary', 'analytics'], method: 'custom' };
+const IDENTITY_SECRET = 'idv_test_secret';
+/** What the shop's server computes at login: HMAC-SHA256(identity secret, userId), hex (written out, not the collector's helper). */
+const shopUserHash = (userId: string) => createHmac('sha256', IDENTITY_SECRET).update(userId).digest('hex');
+const emailHash = (email: string) => createHash('sha256').update(email).digest('hex');
 
 describe.each(BACKENDS)('profile API on $name', (backend) => {
   if (!backend.available) return void it.skip('needs Postgres binaries (apt-get install postgresql); CI fails instead');
@@ -355,5 +361,112 @@ describe.each(BACKENDS)('profile API on $name', (backend) => {
     expect(ok.headers.get('access-control-allow-headers')).toContain('authorization');
     const bad = await fetch(`${served.url}/v1/me`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
     expect(bad.status).toBe(403);
+  });
+
+  describe('with identity verification', () => {
+    let verified: Served;
+    beforeAll(async () => {
+      verified = await serve({ db, secretKey: SECRET, identityVerificationSecret: IDENTITY_SECRET });
+    });
+    afterAll(async () => {
+      await verified?.close();
+    });
+    const vsend = async (...batch: Record<string, unknown>[]) => expect((await post(`${verified.url}/v1/batch`, { batch })).status).toBe(200);
+    const vtoken = (anonymousId: string) => post(`${verified.url}/v1/profile-token`, { anonymousId });
+    const vme = (t: string) => fetch(`${verified.url}/v1/me`, { headers: { authorization: `Bearer ${t}` } });
+    const product = (id: string) => ({ product_id: id, name: `Product ${id}`, price: 10 });
+    const login = (anonymousId: string, userId: string, email: string, hash?: string) =>
+      ev({
+        type: 'identify',
+        event: undefined,
+        anonymousId,
+        userId,
+        identities: [{ type: 'email', value: emailHash(email), hashed: true }, ...(hash === undefined ? [] : [{ type: 'user_hash', value: hash, hashed: false }])],
+      });
+    /** The victim: logged in with a valid user_hash on their laptop, an open cart there. */
+    const victim = async (n: string) => {
+      const userId = `victim-${n}`;
+      const email = `victim-${n}@shop.example`;
+      await vsend(
+        login(`VA-${n}`, userId, email, shopUserHash(userId)),
+        ev({ anonymousId: `VA-${n}`, event: 'product_added', properties: { ...product('secret-cart'), quantity: 1 } }),
+      );
+      return { userId, email };
+    };
+
+    it("gives a device that proved the login (a valid user_hash) the person's profile, on a second device too", async () => {
+      const n = ns();
+      const { userId, email } = await victim(n);
+      expect(userHash(IDENTITY_SECRET, userId)).toBe(shopUserHash(userId));
+      const laptop = await vtoken(`VA-${n}`);
+      expect(laptop.status).toBe(200);
+      expect((await (await vme(laptop.body.token)).json()).openCart.products).toEqual([expect.objectContaining({ product_id: 'secret-cart' })]);
+      // the same person logs in on the phone: the server hands that page the same user_hash
+      await vsend(login(`VB-${n}`, userId, email, shopUserHash(userId).toUpperCase()));
+      const phone = await vtoken(`VB-${n}`);
+      expect(phone.status).toBe(200);
+      const me = await (await vme(phone.body.token)).json();
+      expect(me.profileId).toBe((await (await get(`/v1/profiles?identity=user_id:${userId}`, `Bearer ${SECRET}`)).json()).profileId);
+      expect(me.openCart.products).toEqual([expect.objectContaining({ product_id: 'secret-cart' })]);
+      // the proof is not an identity: the graph holds no user_hash, so it can neither merge nor be looked up
+      expect(await profileByIdentity(db, 'user_hash', shopUserHash(userId))).toBeUndefined();
+      // two devices sending the same user_hash without a user id stay apart
+      const copied = { type: 'user_hash', value: shopUserHash(userId), hashed: false };
+      await vsend(ev({ type: 'identify', event: undefined, anonymousId: `UH1-${n}`, identities: [copied] }), ev({ type: 'identify', event: undefined, anonymousId: `UH2-${n}`, identities: [copied] }));
+      const [one, two] = [await profileByIdentity(db, 'anonymous_id', `UH1-${n}`), await profileByIdentity(db, 'anonymous_id', `UH2-${n}`)];
+      expect(one).toBeTruthy();
+      expect(two).toBeTruthy();
+      expect(one).not.toBe(two);
+      expect(one).not.toBe(me.profileId);
+    });
+
+    it("refuses a stranger who claims the victim's user id and e-mail hash without a valid user_hash", async () => {
+      const n = ns();
+      const { userId, email } = await victim(n);
+      for (const [device, hash] of [
+        [`X1-${n}`, undefined], // no proof at all
+        [`X2-${n}`, 'f'.repeat(64)], // a made-up hash
+        [`X3-${n}`, shopUserHash(`stranger-${n}`)], // a valid hash, but for another user id
+        [`X4-${n}`, createHmac('sha256', 'another-shops-secret').update(userId).digest('hex')], // signed with the wrong secret
+      ] as const) {
+        await vsend(login(device, userId, email, hash));
+        const res = await vtoken(device);
+        expect(res.status).toBe(403);
+        expect(res.body.error.code).toBe('identity_not_verified');
+      }
+      // only the e-mail hash, no user id: merged into the victim by the graph, still no token
+      await vsend(ev({ type: 'identify', event: undefined, anonymousId: `X5-${n}`, identities: [{ type: 'email', value: emailHash(email), hashed: true }] }));
+      expect((await vtoken(`X5-${n}`)).body.error.code).toBe('identity_not_verified');
+      // a stranger who proves their own login cannot claim the victim's id in a second identify either
+      const own = `stranger-${n}`;
+      await vsend(login(`X6-${n}`, own, `${own}@shop.example`, shopUserHash(own)), login(`X6-${n}`, userId, email));
+      const t = await vtoken(`X6-${n}`);
+      expect(t.status).toBe(200);
+      const theirs = await (await vme(t.body.token)).json();
+      expect(theirs.openCart).toBeUndefined();
+      expect(JSON.stringify(theirs)).not.toContain('secret-cart');
+    });
+
+    it('lets a purely anonymous device read its own device-only summary', async () => {
+      const n = ns();
+      await vsend(ev({ anonymousId: `AN-${n}`, event: 'product_added', properties: { ...product('mine'), quantity: 1 } }));
+      const t = await vtoken(`AN-${n}`);
+      expect(t.status).toBe(200);
+      expect((await (await vme(t.body.token)).json()).openCart.products).toEqual([expect.objectContaining({ product_id: 'mine' })]);
+    });
+
+    it('ends an open stream once its device is linked to identities it has not verified', async () => {
+      const n = ns();
+      const { userId, email } = await victim(n);
+      await vsend(ev({ anonymousId: `ST-${n}` }));
+      const t = (await vtoken(`ST-${n}`)).body.token as string;
+      const res = await fetch(`${verified.url}/v1/me/stream?token=${encodeURIComponent(t)}`);
+      expect(res.status).toBe(200);
+      const text = res.text();
+      await vsend(login(`ST-${n}`, userId, email));
+      const body = await text; // the server ends the stream instead of pushing the victim's summary
+      expect(body).not.toContain('secret-cart');
+      expect((await vme(t)).status).toBe(403);
+    });
   });
 });

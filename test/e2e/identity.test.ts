@@ -5,7 +5,7 @@
  * device A) and in the dashboard (search, identity graph, timeline, merge log). Imports: the demo server, the browser
  * harness. Only 127.0.0.1 is a target.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStaffEvent, startDemo, type Demo } from '../../demo/server.mjs';
 import { normaliseEmail } from '../../src/identity/hash';
@@ -13,9 +13,10 @@ import { launchBrowser } from '../browser/harness';
 import { eventually } from './helpers';
 
 const SECRET = 'sk_e2e_identity';
+const IDENTITY_SECRET = 'idv_e2e_identity';
 let demo: Demo;
 beforeAll(async () => {
-  demo = await startDemo({ port: 0, host: '127.0.0.1', ipv6: false, databaseUrl: 'memory://', secretKey: SECRET, log: () => {} });
+  demo = await startDemo({ port: 0, host: '127.0.0.1', ipv6: false, databaseUrl: 'memory://', secretKey: SECRET, identitySecret: IDENTITY_SECRET, log: () => {} });
 });
 afterAll(async () => {
   await demo?.close();
@@ -27,6 +28,8 @@ const DEVICE_B = `device-b-${n}`;
 const USER = `cust-${n}`;
 const LOYALTY = `L-${n}`;
 const EMAIL_HASH = createHash('sha256').update(`jana.${n}@example.com`).digest('hex');
+/** What the shop's server hands a signed-in page (identity verification). */
+const USER_HASH = createHmac('sha256', IDENTITY_SECRET).update(USER).digest('hex');
 const CONSENT = { policyVersion: '1', categories: ['necessary', 'analytics', 'personalization'], method: 'accept_all' };
 let clock = Date.now() - 3_600_000;
 
@@ -62,7 +65,7 @@ describe('one customer across two devices and the store', () => {
       web(DEVICE_A, { type: 'identify', userId: USER, traits: { preferred_language: 'de' }, identities: [{ type: 'email', value: EMAIL_HASH, hashed: true }, { type: 'loyalty_id', value: LOYALTY, hashed: false }] }),
     ]);
     // device B: signs in later with the same account
-    await postBatch([web(DEVICE_B, { type: 'page', name: 'Login' }), web(DEVICE_B, { type: 'identify', userId: USER, identities: [{ type: 'email', value: EMAIL_HASH, hashed: true }] })]);
+    await postBatch([web(DEVICE_B, { type: 'page', name: 'Login' }), web(DEVICE_B, { type: 'identify', userId: USER, identities: [{ type: 'email', value: EMAIL_HASH, hashed: true }, { type: 'user_hash', value: USER_HASH, hashed: false }] })]);
 
     // the store: the cashier rings up a sale on the till page with the loyalty card
     const browser = await launchBrowser();
@@ -199,5 +202,17 @@ describe('staff touchpoints', () => {
     expect(sent).not.toMatch(/jana/i);
     expect((built.event.identities as any[])[0]).toEqual({ type: 'email', value: createHash('sha256').update(normaliseEmail(' Jana.X+promo@GoogleMail.com ')!).digest('hex'), hashed: true });
     expect((built.event.context as any).channel).toBe('email');
+  });
+});
+
+describe('identity verification', () => {
+  it("gives no profile token to a device that claims the customer's id and e-mail without the shop's user_hash", async () => {
+    const claim = `claim-${n}`;
+    await postBatch([web(claim, { type: 'identify', userId: USER, identities: [{ type: 'email', value: EMAIL_HASH, hashed: true }, { type: 'user_hash', value: '0'.repeat(63) + '1', hashed: false }] })]);
+    // the graph joins the claim to the customer (identities are claims), the profile API does not trust it
+    expect((await admin(`/v1/profiles?identity=anonymous_id:${claim}`)).profileId).toBe((await admin(`/v1/profiles?identity=user_id:${USER}`)).profileId);
+    const refused = await fetch(demo.loopbackUrl + '/v1/profile-token', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from('demo-shop-key:').toString('base64')}` }, body: JSON.stringify({ anonymousId: claim }) });
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error.code).toBe('identity_not_verified');
   });
 });

@@ -5,7 +5,9 @@
  * card shown on the account page. Then the profile API and the dashboard show one profile with both devices, web and
  * store, the campaign as first touch and the whole timeline in order; device B's `touchpoint.profile()` and the shop's
  * hand-off notice show device A's cart, live as A adds more; a device D that signs in before deciding joins once it
- * accepts; no request of either device carries the raw e-mail; a third visitor reads only their own profile.
+ * accepts; no request of either device carries the raw e-mail; a third visitor reads only their own profile, and a
+ * stranger who identifies with the customer's user id and e-mail but no valid user_hash (identity verification) gets
+ * no profile token and never the customer's cart.
  * Imports: the demo server (via helpers), the browser harness, playwright-core, axe. Only 127.0.0.1 is a target.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -15,6 +17,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { launchBrowser } from '../browser/harness';
 import { normaliseEmail } from '../../src/identity/hash';
+import { customerId } from '../../demo/server.mjs';
 import { eventually, useTestDemo, type Demo } from './helpers';
 
 const SECRET = 'sk_e2e_journey';
@@ -78,6 +81,8 @@ const signIn = async (page: Page, email: string) => {
   // the identify leaves through the outbox; send it now rather than on the next timer
   await page.evaluate(() => (window as any).touchpoint.flush());
 };
+/** Every request but the sign-in form's post to the shop's own server (/shop/api/login), which is the login itself, not tracking. */
+const tracking = (sent: Device['sent']) => sent.filter((r) => !new URL(r.url).pathname.startsWith('/shop/api/login'));
 const admin = async (path: string) => {
   const res = await fetch(demo.loopbackUrl + path, { headers: { Authorization: `Bearer ${SECRET}` } });
   return { status: res.status, body: (await res.json()) as any };
@@ -321,7 +326,7 @@ describe('the omnichannel journey through the real SDK: two devices and the stor
         expect.arrayContaining([{ type: 'email', value: EMAIL_HASH, hashed: true }, { type: 'loyalty_id', value: loyaltyId, hashed: false }]),
       );
       await d.page.locator(`#cart-handoff [data-handoff-line="${WEB_PRODUCT}"]`).waitFor({ timeout: 15_000 });
-      for (const r of d.sent) expect(decodeURIComponent(r.url + r.body).toLowerCase()).not.toContain(`jana.journey.${n}`);
+      for (const r of tracking(d.sent)) expect(decodeURIComponent(r.url + r.body).toLowerCase()).not.toContain(`jana.journey.${n}`);
     } finally {
       await d.context.close();
     }
@@ -329,7 +334,7 @@ describe('the omnichannel journey through the real SDK: two devices and the stor
 
   it('identity links are hashed on the wire: no request of either device carries the raw e-mail', () => {
     const raw = [normaliseEmail(EMAIL_A)!, `jana.journey.${n}`];
-    const all = [...a.sent, ...b.sent];
+    const all = tracking([...a.sent, ...b.sent]);
     for (const r of all) {
       const text = decodeURIComponent(r.url + '\n' + r.body).toLowerCase();
       for (const v of raw) expect(text, r.url).not.toContain(v);
@@ -338,6 +343,41 @@ describe('the omnichannel journey through the real SDK: two devices and the stor
     expect(a.sent.some((r) => r.url.includes('/v1/') && r.body.includes(EMAIL_HASH))).toBe(true);
     expect(b.sent.some((r) => r.url.includes('/v1/') && r.body.includes(EMAIL_HASH))).toBe(true);
     expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
+  it("a stranger who identifies as the customer without the shop's user_hash gets no token and never the cart", async () => {
+    const x = await device();
+    try {
+      await x.page.goto(demo.loopbackUrl + '/');
+      await acceptAll(x.page);
+      const idX = await deviceId(x.page);
+      // the stranger knows the customer's e-mail and customer number, and makes up a user_hash
+      const victimId = customerId(EMAIL_A);
+      await x.page.evaluate(
+        ({ userId, email }) =>
+          (window as any).touchpoint.identify(userId, {}, { identities: [{ type: 'email', value: email }, { type: 'customer_id', value: userId }, { type: 'user_hash', value: 'f'.repeat(64) }] }),
+        { userId: victimId, email: EMAIL_A },
+      );
+      await x.page.evaluate(() => (window as any).touchpoint.flush());
+      // the graph does join the claim to the customer (identities are claims)…
+      await eventually(() => demo.collector.profiles.find('anonymous_id', idX), (p) => p?.profileId === profileId, "the stranger's claim in the identity graph");
+      // …but the collector hands this device no token, so neither /v1/me nor the stream shows the customer's cart
+      const basic = `Basic ${Buffer.from('demo-shop-key:').toString('base64')}`;
+      const res = await fetch(demo.loopbackUrl + '/v1/profile-token', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: basic }, body: JSON.stringify({ anonymousId: idX }) });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as any).error.code).toBe('identity_not_verified');
+      expect(await x.page.evaluate(() => (window as any).touchpoint.profile())).toBeFalsy();
+      await x.page.goto(demo.loopbackUrl + '/cart');
+      await x.page.waitForSelector('.empty');
+      expect(await x.page.locator('#cart-handoff [data-handoff-line]').count()).toBe(0);
+      for (const r of x.sent) if (r.url.includes('/v1/me')) expect(r.body).not.toContain(WEB_PRODUCT);
+      // the real customer's device B signed in through the shop's server and sent the user_hash it answered
+      const hashes = b.sent.filter((r) => r.url.includes('/v1/') && r.body.includes('user_hash'));
+      expect(hashes.length).toBeGreaterThan(0);
+      expect(x.errors).toEqual([]);
+    } finally {
+      await x.context.close();
+    }
   });
 
   it('another visitor reads only their own profile, and nobody reads one without a key or a known device', async () => {

@@ -191,11 +191,32 @@ function customerId(email) {
 /** The demo customer's loyalty card number, derived from the customer number so every device shows the same card. */
 const loyaltyId = (id) => 'L-' + (parseInt(id.slice(5), 16) % 90000 + 10000);
 
-/** Tells Touchpoint who signed in: the e-mail leaves the browser only as an identity link, which the SDK hashes; traits carry no raw PII. */
+/**
+ * Tells Touchpoint who signed in: the e-mail leaves the browser only as an identity link, which the SDK hashes; traits
+ * carry no raw PII. `user.hash` is the server's proof of the login (identity verification): without it the collector
+ * shows this device no profile that holds the customer's identities.
+ */
 const identifyUser = (touchpoint, user) =>
   touchpoint.identify(user.id, { customer_since: '2024', preferred_language: lang() }, {
-    identities: [{ type: 'email', value: user.email }, { type: 'customer_id', value: user.id }, { type: 'loyalty_id', value: loyaltyId(user.id) }],
+    identities: [
+      { type: 'email', value: user.email },
+      { type: 'customer_id', value: user.id },
+      { type: 'loyalty_id', value: loyaltyId(user.id) },
+      ...(user.hash ? [{ type: 'user_hash', value: user.hash }] : []),
+    ],
   });
+
+/** Signs in at the shop's server, which answers the customer number and its user_hash; offline, the id from the e-mail alone. */
+async function shopLogin(email) {
+  try {
+    const res = await fetch('/shop/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) });
+    const body = res.ok ? await res.json() : undefined;
+    if (body && typeof body.userId === 'string' && typeof body.userHash === 'string') return { id: body.userId, email, hash: body.userHash };
+  } catch {
+    // no shop server (the pages opened from disk): sign in without verification
+  }
+  return { id: customerId(email), email };
+}
 
 /**
  * A login before the consent decision was not sent (nothing is, before it): once analytics is granted — first time, or
@@ -654,12 +675,13 @@ const pages = {
         $('#login-email').setAttribute('aria-invalid', 'true');
         return;
       }
-      const user = { id: customerId(email), email };
-      writeJson(KEYS.user, user);
-      tp((touchpoint) => identifyUser(touchpoint, user));
-      applyTexts();
-      render();
-      watchProfile();
+      void shopLogin(email).then((user) => {
+        writeJson(KEYS.user, user);
+        tp((touchpoint) => identifyUser(touchpoint, user));
+        applyTexts();
+        render();
+        watchProfile();
+      });
     });
     root.addEventListener('click', (e) => {
       if (e.target.id !== 'logout') return;
