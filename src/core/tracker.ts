@@ -403,7 +403,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
   // profile() and on('profile') load the profile chunk on first use; it keeps the live stream in step with consent
   let hub: Promise<ProfileHub | void> | undefined;
   const profiles = () =>
-    (hub ||= chunk('profile', deps.loadProfiles).then((m) => m && m.createProfileHub(self)));
+    // a hub that fails to start resolves void: never an unhandled rejection in the page
+    (hub ||= chunk('profile', () => Promise.resolve(deps.loadProfiles?.()).then((m) => m && m.createProfileHub(self))));
 
   let vitalsStarted = false;
   const startVitals = () => {

@@ -54,6 +54,8 @@ interface Setup {
   consent?: Record<string, unknown>;
   outbox?: Outbox;
   clock?: { t: number };
+  /** Replaces the profile chunk loader. */
+  loadProfiles?: TrackerDeps['loadProfiles'];
   collector?: ReturnType<typeof profileCollector>;
   /** A stored consent decision (a returning visitor). */
   storedConsent?: string | null;
@@ -77,11 +79,11 @@ function setup(o: Setup = {}) {
     postConsent() {},
     loadHashing: () => import('../../../src/identity/hash'),
     loadLinker: () => import('../../../src/identity/linker'),
-    loadProfiles: async () => {
+    loadProfiles: o.loadProfiles ?? (async () => {
       const m = await import('../../../src/identity/profile-client');
       // the real hub over the collector function; polling instead of EventSource
       return { createProfileHub: (opts) => m.createProfileHub({ ...opts, fetch: collector.fetch, EventSource: null, pollMs: 20 }) };
-    },
+    }),
     now: () => clock.t,
     window: win as unknown as Window,
   };
@@ -143,6 +145,24 @@ describe("on('profile')", () => {
     const after = s.collector.calls.length;
     await settle();
     expect(s.collector.calls.length).toBe(after);
+  });
+
+  it('a profile chunk that breaks on start is logged, never an unhandled rejection in the page', async () => {
+    const unhandled: unknown[] = [];
+    const record = (e: unknown) => void unhandled.push(e);
+    process.on('unhandledRejection', record);
+    try {
+      const s = setup({ loadProfiles: async () => ({ createProfileHub: () => { throw new Error('broken hub'); } }) });
+      const off = s.tp.on('profile', () => {});
+      grant(s.tp, { personalization: true });
+      await settle();
+      expect(() => off()).not.toThrow();
+      expect(await s.tp.profile()).toBeUndefined();
+      await settle();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 
   it('an unsubscribed handler ends the stream', async () => {
