@@ -55,6 +55,9 @@ describe('durable outbox', () => {
     await tab.evaluate(() => (window as any).fire(10, 'old'));
     await tab.waitForTimeout(4000);
     server.behave(undefined);
+    // the collector is back: an 'online' event ends the jittered backoff (which may have grown past a minute), so the
+    // test waits on the age cap, not on how long a random backoff step happened to be
+    await tab.evaluate(() => window.dispatchEvent(new Event('online')));
     await tab.evaluate(() => (window as any).fire(1, 'new'));
     await server.waitFor(() => tracked(server, 'new').length === 1, 40_000, 'the new event');
     const dropped = server.events.map((e) => e.context?.outbox?.dropped ?? 0).reduce((a, b) => a + b, 0);
