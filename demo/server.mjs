@@ -283,63 +283,57 @@ export async function startDemo(options = {}) {
     }
   }
 
+  /** A JSON answer that no cache keeps. */
+  const replyJson = (res, status, body) => send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+
   /**
-   * POST /staff/api/touchpoint from the till or call-centre page: builds the server-side event (channel `store`,
-   * `call_center` or `email`, identities typed, e-mail hashed here) and posts it to the collector's /v1/batch, as a
-   * shop's back office would.
+   * Reads the JSON body of a same-origin POST from the demo's own pages (login, staff touchpoints), or answers why not:
+   * 405, 403 for another origin, 415 for anything but JSON (which cannot come cross-site without a preflight, which
+   * these routes never answer), 413 over `maxBytes`, 400 for bad JSON. Resolves the parsed body, or undefined once answered.
    */
+  async function readOwnJson(req, res, maxBytes, who) {
+    if ((req.method ?? '').toUpperCase() !== 'POST') return void replyJson(res, 405, { error: { code: 'method_not_allowed', message: 'use POST' } });
+    const origin = req.headers.origin;
+    if (origin && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) return void replyJson(res, 403, { error: { code: 'origin_not_allowed', message: `only ${who} (same origin) may post here` } });
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return void replyJson(res, 415, { error: { code: 'unsupported_media_type', message: 'send application/json' } });
+    try {
+      const chunks = [];
+      let size = 0;
+      for await (const c of req) {
+        size += c.length;
+        if (size > maxBytes) return void replyJson(res, 413, { error: { code: 'payload_too_large', message: `at most ${maxBytes / 1024} KiB` } });
+        chunks.push(c);
+      }
+      return { input: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+    } catch {
+      return void replyJson(res, 400, { error: { code: 'invalid_json', message: 'body is not valid JSON' } });
+    }
+  }
+
   /**
    * The shop's login: `{ email }` → `{ userId, userHash }`, the user_hash of identity verification that the page sends
    * in its identify. A real shop answers only after checking the password; the demo accepts any (it has no accounts).
    */
   async function shopLogin(req, res) {
-    const reply = (status, body) => send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-    if ((req.method ?? '').toUpperCase() !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'use POST' } });
-    const origin = req.headers.origin;
-    if (origin && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) return reply(403, { error: { code: 'origin_not_allowed', message: 'only the shop (same origin) signs in here' } });
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return reply(415, { error: { code: 'unsupported_media_type', message: 'send application/json' } });
-    let input;
-    try {
-      const chunks = [];
-      let size = 0;
-      for await (const c of req) {
-        size += c.length;
-        if (size > 4096) return reply(413, { error: { code: 'payload_too_large', message: 'at most 4 KiB' } });
-        chunks.push(c);
-      }
-      input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      return reply(400, { error: { code: 'invalid_json', message: 'body is not valid JSON' } });
-    }
-    const email = typeof input?.email === 'string' ? input.email.trim() : '';
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return reply(400, { error: { code: 'invalid_email', message: 'send { "email": "<address>" }' } });
+    const body = await readOwnJson(req, res, 4096, 'the shop');
+    if (!body) return;
+    const email = typeof body.input?.email === 'string' ? body.input.email.trim() : '';
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return replyJson(res, 400, { error: { code: 'invalid_email', message: 'send { "email": "<address>" }' } });
     const userId = customerId(email);
-    reply(200, { userId, userHash: createHmac('sha256', identitySecret).update(userId).digest('hex') });
+    replyJson(res, 200, { userId, userHash: createHmac('sha256', identitySecret).update(userId).digest('hex') });
   }
 
+  /**
+   * POST /staff/api/touchpoint from the till or call-centre page: builds the server-side event (channel `store`,
+   * `call_center` or `email`, identities typed, e-mail hashed here) and posts it to the collector's /v1/batch, as a
+   * shop's back office would. Same origin only: no other page may use the server-side key through here.
+   */
   async function staffTouchpoint(req, res) {
-    const reply = (status, body) => send(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-    if ((req.method ?? '').toUpperCase() !== 'POST') return reply(405, { error: { code: 'method_not_allowed', message: 'use POST' } });
-    // the staff pages post from this server's own origin; any other page must not use the server-side key through here
-    const origin = req.headers.origin;
-    if (origin && (!URL.canParse(origin) || new URL(origin).host !== req.headers.host)) return reply(403, { error: { code: 'origin_not_allowed', message: 'only the demo staff pages (same origin) may post touchpoints here' } });
-    // a JSON content type cannot be sent cross-site without a preflight, which this route never answers
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return reply(415, { error: { code: 'unsupported_media_type', message: 'send application/json' } });
-    let input;
-    try {
-      const chunks = [];
-      let size = 0;
-      for await (const c of req) {
-        size += c.length;
-        if (size > 64 * 1024) return reply(413, { error: { code: 'payload_too_large', message: 'at most 64 KiB' } });
-        chunks.push(c);
-      }
-      input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      return reply(400, { error: { code: 'invalid_json', message: 'body is not valid JSON' } });
-    }
+    const body = await readOwnJson(req, res, 64 * 1024, 'the demo staff pages');
+    if (!body) return;
+    const { input } = body;
     const built = buildStaffEvent(input);
-    if (built.error) return reply(400, { error: { code: 'invalid_touchpoint', message: built.error } });
+    if (built.error) return replyJson(res, 400, { error: { code: 'invalid_touchpoint', message: built.error } });
     const answer = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Write-Key': DEMO_SERVER_KEY },
@@ -347,7 +341,7 @@ export async function startDemo(options = {}) {
     });
     const result = await answer.json().catch(() => ({}));
     const profile = answer.ok && result.accepted ? await collector.profiles.find(built.lookup.type, built.lookup.value) : undefined;
-    reply(answer.status, { event: built.event, collector: result, profileId: profile?.profileId ?? null });
+    replyJson(res, answer.status, { event: built.event, collector: result, profileId: profile?.profileId ?? null });
   }
 
   async function notFound(res, head, shop = true) {
