@@ -5,20 +5,13 @@
  */
 import { chromium, type BrowserContext } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../browser/harness';
-import { asyncExpression, LAUNCH_TIMEOUT_MS, poll, type Engine, type Profile, type Tab } from './driver';
+import { LAUNCH_TIMEOUT_MS, pageTab, type Engine, type Profile, type Tab } from './driver';
 
 function profileOf(context: BrowserContext): Profile {
   return {
     async newTab(): Promise<Tab> {
       const page = await context.newPage();
-      const evaluate = <T>(e: string) => page.evaluate(asyncExpression(e)) as Promise<T>;
-      return {
-        goto: async (url) => void (await page.goto(url, { waitUntil: 'load', timeout: LAUNCH_TIMEOUT_MS })),
-        evaluate,
-        waitFor: (e, t, what) => poll(() => evaluate(e), t, what ?? e),
-        press: (key) => page.keyboard.press(key === 'Space' ? ' ' : key),
-        close: () => page.close({ runBeforeUnload: false }),
-      };
+      return pageTab(page, () => page.close({ runBeforeUnload: false }));
     },
     setOffline: (offline) => context.setOffline(offline),
     cookies: async (url) => (await context.cookies(url)).map((c) => ({ name: c.name, value: c.value, httpOnly: c.httpOnly, sameSite: c.sameSite, secure: c.secure, expires: c.expires })),

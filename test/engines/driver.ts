@@ -82,6 +82,25 @@ export async function launchEngine(name: EngineName): Promise<Engine> {
 /** Wraps an expression so every driver evaluates it the same way: async, JSON result. */
 export const asyncExpression = (expression: string) => `(async () => (${expression}))()`;
 
+/** What the Playwright and Puppeteer page objects share, which is all a {@link Tab} needs. */
+interface AutomationPage {
+  goto(url: string, options: { waitUntil: 'load'; timeout: number }): Promise<unknown>;
+  evaluate(expression: string): Promise<unknown>;
+  keyboard: { press(key: string): Promise<void> };
+}
+
+/** A {@link Tab} over a Playwright or Puppeteer page; `close` is the engine's own (tab bookkeeping differs). */
+export function pageTab(page: AutomationPage, close: () => Promise<void>): Tab {
+  const evaluate = <T>(e: string) => page.evaluate(asyncExpression(e)) as Promise<T>;
+  return {
+    goto: async (url) => void (await page.goto(url, { waitUntil: 'load', timeout: LAUNCH_TIMEOUT_MS })),
+    evaluate,
+    waitFor: (e, t, what) => poll(() => evaluate(e), t, what ?? e),
+    press: (key) => page.keyboard.press(key === 'Space' ? ' ' : key),
+    close,
+  };
+}
+
 /** Polls `check` until it resolves truthy; shared by the drivers' `waitFor`. */
 export async function poll(check: () => Promise<unknown>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type BrowserContext, type Page } from 'puppeteer-core';
-import { asyncExpression, LAUNCH_TIMEOUT_MS, poll, type Engine, type Profile, type Tab } from './driver';
+import { LAUNCH_TIMEOUT_MS, pageTab, type Engine, type Profile, type Tab } from './driver';
 
 export function firefoxPath(): string {
   return execSync('command -v firefox-esr || command -v firefox', { shell: '/bin/sh' }).toString().trim();
@@ -25,17 +25,10 @@ function profileOf(context: BrowserContext, close: () => Promise<void>): Profile
       const page = await context.newPage();
       pages.add(page);
       if (offline) await page.setOfflineMode(true);
-      const evaluate = <T>(e: string) => page.evaluate(asyncExpression(e)) as Promise<T>;
-      return {
-        goto: async (url) => void (await page.goto(url, { waitUntil: 'load', timeout: LAUNCH_TIMEOUT_MS })),
-        evaluate,
-        waitFor: (e, t, what) => poll(() => evaluate(e), t, what ?? e),
-        press: (key) => page.keyboard.press(key === 'Space' ? ' ' : key),
-        close: async () => {
-          pages.delete(page);
-          await page.close();
-        },
-      };
+      return pageTab(page, async () => {
+        pages.delete(page);
+        await page.close();
+      });
     },
     async setOffline(v) {
       offline = v;
