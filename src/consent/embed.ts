@@ -22,6 +22,9 @@ export const EMBED_SELECTOR = 'script[type="text/plain"][data-consent],iframe[da
 function ttPolicy(win: Window): TtPolicy | null {
   const tt = (win as unknown as { trustedTypes?: { createPolicy(n: string, r: object): TtPolicy } }).trustedTypes;
   if (!tt) return null;
+  // the script-tag core may have created it already (to load chunks pinned by SRI) and left it on the window
+  const shared = (win as unknown as Record<symbol, TtPolicy | null | undefined>)[Symbol.for('touchpoint.tt')];
+  if (shared !== undefined) return shared;
   if (!policies.has(win)) {
     let p: TtPolicy | null = null;
     try {

@@ -54,11 +54,69 @@ function invoke(api: Touchpoint, path: string, args: unknown[], time?: number) {
   return fn.apply(target, args);
 }
 
+/**
+ * The sha384 of touchpoint-sri.mjs, the manifest of every chunk's sha384; scripts/postbuild.mjs writes it over this
+ * placeholder of the same length (so the source map stays right).
+ */
+const MANIFEST_SRI = 'sha384-TOUCHPOINT-MANIFEST-INTEGRITY-PLACEHOLDER-WRITTEN-BY-POSTBUILD-0';
+
+/**
+ * Loads a module through a `<script type="module" integrity>` tag, then imports it: the import takes the module the tag
+ * fetched and checked from the document's module map, so an altered chunk never runs. Rejects when it does not load
+ * or fails its check. Under Trusted Types the URL goes through the `touchpoint` policy (shared with the embeds).
+ */
+function loadPinned(url: string, integrity: string, nonce?: string): Promise<Record<string, unknown>> {
+  return new Promise<void>((ok, fail) => {
+    const s = document.createElement('script');
+    s.type = 'module';
+    s.integrity = integrity;
+    if (nonce) s.nonce = nonce;
+    s.onload = () => (s.remove(), ok());
+    s.onerror = () => (s.remove(), fail(Error(url + ' did not load or failed its integrity check')));
+    (s as unknown as { src: unknown }).src = ttPolicy()?.createScriptURL(url) ?? url;
+    document.head.append(s);
+  }).then(() => import(/* @vite-ignore */ url));
+}
+
+interface TtPolicy {
+  createScriptURL(u: string): unknown;
+}
+
+/** The page's `touchpoint` Trusted Types policy, created once and kept on the window for the embeds; null without Trusted Types. */
+function ttPolicy(): TtPolicy | null {
+  const key = Symbol.for('touchpoint.tt');
+  const win = window as unknown as Record<symbol, TtPolicy | null> & { trustedTypes?: { createPolicy(n: string, r: object): TtPolicy } };
+  const tt = win.trustedTypes;
+  if (!tt || win[key] !== undefined) return win[key] ?? null;
+  try {
+    return (win[key] = tt.createPolicy('touchpoint', {
+      // only http(s) URLs: our chunks, and script URLs the page itself put in its markup (embeds)
+      createScriptURL: (u: string) => (/^https?:$/.test(new URL(u, location.href).protocol) ? u : ''),
+      // inline text the page put in a text/plain placeholder (embeds); the page's CSP nonce/hash still decides if it runs
+      createScript: (t: string) => t,
+    }));
+  } catch {
+    return (win[key] = null); // the CSP's trusted-types directive does not allow "touchpoint"
+  }
+}
+
 function boot() {
   if (existing?.__touchpoint) return;
   const attrs = fromAttributes(script);
   const base = attrs.assetBaseUrl ?? (script?.src ? new URL('.', script.src).href : new URL('/', location.href).href);
-  const load = (file: string) => import(/* @vite-ignore */ base + file);
+  // a page that pinned this bundle with SRI gets every chunk pinned too, through the hashes in touchpoint-sri.mjs
+  let manifest: Promise<Record<string, unknown>> | undefined;
+  let nonce: string | undefined;
+  const pinned = (file: string) =>
+    (manifest ||= loadPinned(base + 'touchpoint-sri.mjs', MANIFEST_SRI, nonce).catch((e) => {
+      manifest = undefined;
+      throw e;
+    })).then((m) => {
+      const sri = (m.default as Record<string, string>)[file];
+      if (!sri) throw Error(file + ' is not in touchpoint-sri.mjs');
+      return loadPinned(base + file, sri, nonce);
+    });
+  const load = (file: string) => (script?.integrity ? pinned(file) : import(/* @vite-ignore */ base + file));
   let instance: Touchpoint | undefined;
   const before: QueuedCall[] = [];
 
@@ -66,6 +124,7 @@ function boot() {
     if (instance) return createLog(!!config?.debug).warn('init() called twice; the first config stays');
     const merged = { ...attrs, ...(config && typeof config === 'object' ? config : {}) } as TouchpointConfig;
     if (!merged.assetBaseUrl) merged.assetBaseUrl = base;
+    nonce = merged.nonce;
     instance = createTracker(merged, wire(merged, {
       loadVitals: () => load('touchpoint-vitals.mjs'),
       loadBanner: () => load('touchpoint-banner.mjs'),
