@@ -326,6 +326,29 @@ for (const name of selectedEngines()) {
         await expectNoPageErrors(tab);
       });
 
+      it('a page pinning touchpoint.js with SRI loads the banner pinned; an altered banner chunk never runs', async () => {
+        const sri = JSON.parse(readFileSync('dist/sri.json', 'utf8')) as Record<string, string>;
+        const pinned = shopPage(server, '', `integrity="${sri['touchpoint.js']}" crossorigin="anonymous"`);
+        const fetched = (f: string) => server.requests.filter((r) => r.path === '/' + f).length;
+        server.page('/shop.html', pinned);
+        const tab = await (await profile()).newTab();
+        await tab.goto(server.url + '/shop.html');
+        await tab.waitFor(`!!${banner(FIRST_LAYER)}`, 30_000, 'banner');
+        expect([fetched('touchpoint-sri.mjs'), fetched('touchpoint-banner.mjs')]).toEqual([1, 1]);
+        await expectNoPageErrors(tab);
+
+        const real = readFileSync('dist/touchpoint-banner.mjs', 'utf8');
+        server.route('/touchpoint-banner.mjs', (_req, res) => {
+          res.writeHead(200, { 'Content-Type': 'text/javascript', 'Access-Control-Allow-Origin': '*' }).end('window.__tampered = true;\n' + real);
+        });
+        const other = await (await profile()).newTab();
+        await other.goto(server.url + '/shop.html');
+        await ready(other);
+        await server.waitFor(() => fetched('touchpoint-banner.mjs') === 2, 15_000, 'the altered chunk requested');
+        await sleep(1000);
+        expect(await other.evaluate('[window.__tampered === true, !!' + banner(FIRST_LAYER) + ', touchpoint.consent.get().status]')).toEqual([false, false, 'pending']);
+      });
+
       it('reject (keyboard) is remembered across a reload: no banner, nothing but the proof record sent', async () => {
         server.page('/shop.html', shopPage(server));
         const p = await profile();

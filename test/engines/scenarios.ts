@@ -33,9 +33,9 @@ export const without = (expression: string) => `<script>(function(){try{${expres
 export const NO_WEB_LOCKS = without(`Object.defineProperty(Navigator.prototype,'locks',{get:function(){return undefined},configurable:true})`);
 export const NO_INDEXEDDB = without(`Object.defineProperty(window,'indexedDB',{get:function(){return undefined},configurable:true})`);
 
-/** A shop page configured by data-* attributes with the banner on, like a real install. */
-export const shopPage = (server: TestServer, head = '') => `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Shop</title>${SPIES}${head}
-<script src="/touchpoint.js" data-write-key="wk_test" data-collector-url="${server.url}" data-web-vitals="false" data-debug="true"></script>
+/** A shop page configured by data-* attributes with the banner on, like a real install; `attrs` go on its script tag. */
+export const shopPage = (server: TestServer, head = '', attrs = '') => `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Shop</title>${SPIES}${head}
+<script src="/touchpoint.js" ${attrs} data-write-key="wk_test" data-collector-url="${server.url}" data-web-vitals="false" data-debug="true"></script>
 </head><body><main><h1>Shop</h1><a href="#" id="privacy-settings" data-touchpoint-consent="open">Datenschutz</a></main></body></html>`;
 
 export const tracked = (s: TestServer, prefix?: string) =>
