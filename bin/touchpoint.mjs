@@ -4,7 +4,7 @@
  * Imports: node built-ins and the built collector (../dist/collector.mjs; under tsx, src/ when dist is missing).
  * Never starts anything at import time other than the chosen subcommand.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,6 +44,34 @@ const COMMANDS = {
       }
       const cli = await loadModule('cli', join('src', 'cli.ts'));
       return cli.runCheckConfig(argv[0]);
+    },
+  },
+  iglu: {
+    summary: 'write the Iglu schemas of the Snowplow format (static registry layout), under your own vendor if you like',
+    usage: `touchpoint iglu [options]
+
+  --vendor <name>   Iglu vendor (default dev.touchpoint); set the same \`vendor\` on the snowplow destination
+  --out <dir>       registry root to write schemas/<vendor>/<name>/jsonschema/1-0-0 into (default ./iglu)`,
+    run: async (argv) => {
+      const { values } = parseArgs({ args: argv, options: { vendor: { type: 'string' }, out: { type: 'string', default: 'iglu' }, help: { type: 'boolean', short: 'h' } } });
+      if (values.help) {
+        process.stdout.write(`${COMMANDS.iglu.usage}\n`);
+        return 0;
+      }
+      const { igluSchemas } = await loadModule('schema', join('src', 'schema', 'index.ts'));
+      let schemas;
+      try {
+        schemas = igluSchemas(values.vendor);
+      } catch (error) {
+        process.stderr.write(`touchpoint iglu: ${error.message}\n`);
+        return 2;
+      }
+      for (const s of schemas) {
+        mkdirSync(join(values.out, dirname(s.path)), { recursive: true });
+        writeFileSync(join(values.out, s.path), JSON.stringify(s.schema, null, 2) + '\n');
+        process.stdout.write(`${s.uri} → ${join(values.out, s.path)}\n`);
+      }
+      return 0;
     },
   },
 };
