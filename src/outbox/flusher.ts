@@ -90,8 +90,8 @@ export interface Flusher {
 export function createFlusher(deps: FlusherDeps): Flusher {
   const { outbox, lock } = deps;
   const now = deps.now || Date.now;
-  const isOnline = deps.isOnline || (() => typeof navigator == 'undefined' || navigator.onLine !== false);
-  const target = deps.target || (globalThis as unknown as FlusherDeps['target']);
+  const isOnline = deps.isOnline || (() => globalThis.navigator?.onLine !== false);
+  const target = deps.target || (globalThis as unknown as NonNullable<FlusherDeps['target']>);
   const batchSize = deps.batchSize || 50;
   const delayMs = deps.flushIntervalMs ?? 1000;
 
@@ -287,13 +287,13 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     start() {
       if (!stopped) return;
       stopped = false;
-      target?.addEventListener?.('online', onOnline);
+      target.addEventListener?.('online', onOnline);
       void flush();
     },
     stop() {
       stopped = true;
       cancel();
-      target?.removeEventListener?.('online', onOnline);
+      target.removeEventListener?.('online', onOnline);
     },
     status() {
       const wait = (l: Lane) => Math.max(0, l.retryAt - now());

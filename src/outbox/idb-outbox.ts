@@ -174,12 +174,12 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
         await settle(store, meta, gone.map((r) => r['id']), none, gone);
       });
     },
-    count: () => db.count('outbox'),
+    count: () => run((store) => store.count()),
     takeDropped: () => meta<number>('dropped', () => 0).then((r) => r[0] || 0),
     async restoreDropped(n) {
       await meta<number>('dropped', (old) => (old || 0) + n);
     },
-    getMeta: (key) => db.get('meta', key) as Promise<never>,
+    getMeta: (key) => run((_, meta) => meta.get(key) as Promise<never>),
     updateMeta: (key, update) => meta(key, update).then((r) => r[1]),
     async close(destroy) {
       mirror.clear();
