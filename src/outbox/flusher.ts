@@ -96,7 +96,6 @@ export function createFlusher(deps: FlusherDeps): Flusher {
   const delayMs = deps.flushIntervalMs ?? 1000;
 
   const list = deps.destinations?.length ? deps.destinations : [{ name: 'touchpoint', send: deps.send! }];
-  const names = list.map((d) => d.name);
   const takes = (d: Destination, r: OutboxRecord) => !d.categories || d.categories.includes(r['category']);
   const several = list.length > 1;
   const lanes: Lane[] = list.map((d) => ({
@@ -106,9 +105,8 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     beaconed: new Set(),
     // one destination taking everything keeps the plain path: read the oldest, delete what was acknowledged
     want: several ? (r) => (r['to'] ? r['to'].includes(d.name) : takes(d, r)) : d.categories && ((r) => takes(d, r)),
-    remaining: several
-      ? (r) => (r['to'] || list.filter((o) => takes(o, r)).map((o) => o.name)).filter((n) => n != d.name && names.includes(n))
-      : undefined,
+    // the other destinations whose queue holds the record
+    remaining: several ? (r) => lanes.filter((o) => o.d != d && o.want!(r)).map((o) => o.d.name) : undefined,
   }));
 
   let stopped = true;
@@ -134,6 +132,7 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     if (timer) (deps.clearTimeout || clearTimeout)(timer as never);
     timer = undefined;
   };
+  const failed = (e: unknown, status: number): SendResult => ({ outcome: 'retry', status, error: String(e) });
   const goOffline = () => ((offline = true), cancel());
   /** Flushes at `at`, unless a timer is armed earlier. */
   const wake = (at: number) => {
@@ -179,7 +178,7 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     try {
       res = await l.d.send(events(batch), dropped ? { dropped } : undefined);
     } catch (e) {
-      res = { outcome: 'retry', status: 0, error: String(e) };
+      res = failed(e, 0);
     }
     const { outcome, status } = res;
     if (outcome == 'sent') {
@@ -235,7 +234,7 @@ export function createFlusher(deps: FlusherDeps): Flusher {
           // another tab is flushing; it may send our records too, but check back while we still have some
           if (!(await lock.run(drain)) && fresh > 0) arm(delayMs);
         } catch (e) {
-          backoff(lanes[0], { outcome: 'retry', status: -1, error: String(e) }, 0);
+          backoff(lanes[0], failed(e, -1), 0);
         }
       } while (again);
     };
@@ -296,14 +295,13 @@ export function createFlusher(deps: FlusherDeps): Flusher {
       target.removeEventListener?.('online', onOnline);
     },
     status() {
-      const wait = (l: Lane) => Math.max(0, l.retryAt - now());
-      const failing = lanes.find((l) => l.lastError) || lanes[0];
+      const info = (l: Lane) => ({ lastError: l.lastError, retryInMs: Math.max(0, l.retryAt - now()) });
       return {
         size: outbox.pending().length,
         kind: outbox.kind,
-        lastError: failing.lastError,
-        retryInMs: offline ? null : wait(failing),
-        ...(several && { destinations: Object.fromEntries(lanes.map((l) => [l.d.name, { lastError: l.lastError, retryInMs: wait(l) }])) }),
+        ...info(lanes.find((l) => l.lastError) || lanes[0]),
+        ...(offline && { retryInMs: null }),
+        ...(several && { destinations: Object.fromEntries(lanes.map((l) => [l.d.name, info(l)])) }),
       };
     },
   };

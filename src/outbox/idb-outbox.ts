@@ -135,33 +135,35 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
         await trim(store, meta, sum(list) - replaced);
       });
     },
-    async peek(limit, exclude, want) {
+    peek(limit, exclude, want) {
       const known = [...mirror.values()];
-      /** [whether the scan started at the oldest record, that record, the records for the caller] */
-      const [whole, first, out] = await run(async (store, meta): Promise<[boolean, OutboxRecord | undefined, OutboxRecord[]]> => {
+      return run(async (store, meta) => {
         await trim(store, meta);
         const seq = store.index('seq');
+        // whether the scan starts at the oldest record
+        const whole = want?.from === undefined;
+        let out: OutboxRecord[] = [];
+        let first: OutboxRecord | undefined;
         if (!want) {
           const all = await seq.getAll(undefined, limit + (exclude ? exclude.size : 0));
-          return [true, all[0], all.filter((r) => !exclude?.has(r['id'])).slice(0, limit)];
+          first = all[0];
+          out = all.filter((r) => !exclude?.has(r['id'])).slice(0, limit);
+        } else {
+          // one destination's queue: walk oldest first past what it already has (another destination may be down)
+          let cursor = await seq.openCursor(whole ? undefined : IDBKeyRange.lowerBound(want.from));
+          first = cursor?.value;
+          let skipped = true;
+          for (; cursor && out.length < limit; cursor = await cursor.continue()) {
+            const r = cursor.value;
+            if (skipped) want.from = r['seq'];
+            if (want(r)) (skipped = false), exclude?.has(r['id']) || out.push(r);
+          }
         }
-        // one destination's queue: walk oldest first past what it already has (another destination may be down)
-        const out: OutboxRecord[] = [];
-        const whole = want.from === undefined;
-        let cursor = await seq.openCursor(whole ? undefined : IDBKeyRange.lowerBound(want.from));
-        const first = cursor?.value;
-        let skipped = true;
-        for (; cursor && out.length < limit; cursor = await cursor.continue()) {
-          const r = cursor.value;
-          if (skipped) want.from = r['seq'];
-          if (want(r)) (skipped = false), exclude?.has(r['id']) || out.push(r);
-        }
-        return [whole, first, out];
+        // the oldest records were read: what this page knew of and is older than them was sent by another tab or dropped
+        if (whole) for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
+        out.forEach(mirrorSet);
+        return out;
       });
-      // the oldest records were read: what this page knew of and is older than them was sent by another tab or dropped
-      if (whole) for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
-      out.forEach(mirrorSet);
-      return out;
     },
     remove: (ids) => (ids.forEach(mirrorDelete), ack(ids, none)),
     ack,
