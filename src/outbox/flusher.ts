@@ -172,6 +172,9 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     report('dropped', batch.filter((r) => bad.includes(r['id'])), l, why);
   }
 
+  /** The collector took the batch, except the events it names as rejected. */
+  const delivered = (l: Lane, batch: OutboxRecord[], res: SendResult) => settle(l, batch, res.rejected, { reason: 'rejected', status: res.status });
+
   /** Sends one batch; a 'drop' answer bisects it so only truly bad events are lost. False means stop and wait. */
   async function deliver(l: Lane, batch: OutboxRecord[], dropped: number): Promise<boolean> {
     let res: SendResult;
@@ -184,7 +187,7 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     if (outcome == 'sent') {
       l.attempt = 0;
       l.lastError = undefined;
-      await settle(l, batch, res.rejected, { reason: 'rejected', status });
+      await delivered(l, batch, res);
       if (dropped) emit('dropped', { count: dropped, reason: 'caps' });
       return true;
     }
@@ -264,7 +267,7 @@ export function createFlusher(deps: FlusherDeps): Flusher {
         for (const r of chunk) l.beaconed.add(r['id']);
         // a confirmed 2xx (keepalive fetch answered) acknowledges, a beacon (status 0) does not
         l.d.send(events(chunk), { unload: true })
-          .then((res) => (res.outcome == 'sent' && res.status >= 200 && res.status < 300 ? settle(l, chunk, res.rejected, { reason: 'rejected', status: res.status }) : undefined))
+          .then((res): unknown => res.outcome == 'sent' && res.status >= 200 && res.status < 300 && delivered(l, chunk, res))
           .catch(() => {});
       };
       const pending = outbox.pending();
