@@ -50,7 +50,7 @@ export function createTabLock(name: string, options: TabLockOptions = {}): TabLo
     // access throws in sandboxed frames and with storage blocked
   }
   const key = 'touchpoint:lock:' + name;
-  const read = () => JSON.parse(ls!.getItem(key) as string) as Lease | null; // a missing item parses as null
+  const read = () => JSON.parse(ls!.getItem(key) || 'null') as Lease | null;
   const update = (fn: (old: Lease | null | undefined) => Lease | null): Promise<Lease | null | undefined> =>
     store
       ? store.updateMeta(key, fn)
