@@ -89,38 +89,24 @@ export interface Flusher {
  */
 export function createFlusher(deps: FlusherDeps): Flusher {
   const { outbox, lock } = deps;
-  const emit: NonNullable<FlusherDeps['emit']> = (name, detail) => {
-    try {
-      deps.emit?.(name, detail);
-    } catch {
-      // a listener's bug must not stall delivery
-    }
-  };
   const now = deps.now || Date.now;
-  const random = deps.random || Math.random;
-  const isOnline = deps.isOnline || (() => typeof navigator == 'undefined' || navigator.onLine !== false);
-  const target = deps.target || (globalThis as unknown as FlusherDeps['target']);
+  const isOnline = deps.isOnline || (() => globalThis.navigator?.onLine !== false);
+  const target = deps.target || (globalThis as unknown as NonNullable<FlusherDeps['target']>);
   const batchSize = deps.batchSize || 50;
-  const maxBatchBytes = deps.maxBatchBytes || 500_000;
   const delayMs = deps.flushIntervalMs ?? 1000;
-  const baseMs = deps.retryBaseMs || 1000;
-  const maxMs = deps.retryMaxMs || 300_000;
 
   const list = deps.destinations?.length ? deps.destinations : [{ name: 'touchpoint', send: deps.send! }];
-  const names = new Set(list.map((d) => d.name));
   const takes = (d: Destination, r: OutboxRecord) => !d.categories || d.categories.includes(r['category']);
   const several = list.length > 1;
-  const lanes: Lane[] = list.map((d, i) => ({
+  const lanes: Lane[] = list.map((d) => ({
     d,
-    primary: !i,
     attempt: 0,
     retryAt: 0,
     beaconed: new Set(),
     // one destination taking everything keeps the plain path: read the oldest, delete what was acknowledged
     want: several ? (r) => (r['to'] ? r['to'].includes(d.name) : takes(d, r)) : d.categories && ((r) => takes(d, r)),
-    remaining: several
-      ? (r) => (r['to'] || list.filter((o) => takes(o, r)).map((o) => o.name)).filter((n) => n != d.name && names.has(n))
-      : undefined,
+    // the other destinations whose queue holds the record
+    remaining: several ? (r) => lanes.filter((o) => o.d != d && o.want!(r)).map((o) => o.d.name) : undefined,
   }));
 
   let stopped = true;
@@ -131,10 +117,23 @@ export function createFlusher(deps: FlusherDeps): Flusher {
   let again = false;
   let fresh = 0; // records notified since a flush last saw the outbox empty
 
+  /** Tells the listener, naming the destination when there are several; a listener's bug must not stall delivery. */
+  const emit = (name: FlushEventName, detail: FlushDetail, l?: Lane) => {
+    try {
+      deps.emit?.(name, several && l ? { ...detail, destination: l.d.name } : detail);
+    } catch {}
+  };
+  const ids = (records: readonly OutboxRecord[]) => records.map((r) => r['id']);
+  const events = (records: readonly OutboxRecord[]) => records.map((r) => r['event']);
+  /** Emits `name` for these records, if any. */
+  const report = (name: FlushEventName, records: OutboxRecord[], l: Lane, more?: Partial<FlushDetail>) =>
+    records.length && emit(name, { count: records.length, ids: ids(records), ...more }, l);
   const cancel = () => {
     if (timer) (deps.clearTimeout || clearTimeout)(timer as never);
     timer = undefined;
   };
+  const failed = (e: unknown, status: number): SendResult => ({ outcome: 'retry', status, error: String(e) });
+  const goOffline = () => ((offline = true), cancel());
   /** Flushes at `at`, unless a timer is armed earlier. */
   const wake = (at: number) => {
     if (stopped || offline || (timer && timerAt <= at)) return;
@@ -149,9 +148,6 @@ export function createFlusher(deps: FlusherDeps): Flusher {
   const arm = (ms: number) => wake(Math.max(now() + ms, Math.min(...lanes.map((l) => l.retryAt))));
   const ready = (l: Lane) => now() >= l.retryAt;
 
-  const ids = (records: readonly OutboxRecord[]) => records.map((r) => r['id']);
-  const tag = (l: Lane, detail: FlushDetail): FlushDetail => (several ? { ...detail, destination: l.d.name } : detail);
-
   const onOnline = () => {
     offline = false;
     for (const l of lanes) l.attempt = l.retryAt = 0;
@@ -160,52 +156,46 @@ export function createFlusher(deps: FlusherDeps): Flusher {
 
   function backoff(l: Lane, res: SendResult, count: number): void {
     l.lastError = res.error || 'HTTP ' + res.status;
-    if (!res.status && !isOnline()) {
-      // offline: retrying would only burn attempts; the online event resumes
-      offline = true;
-      cancel();
-      return;
-    }
-    const wait = Math.max(random() * Math.min(maxMs, baseMs * 2 ** l.attempt++), res.retryAfterMs || 0);
+    // offline: retrying would only burn attempts; the online event resumes
+    if (!res.status && !isOnline()) return goOffline();
+    const step = Math.min(deps.retryMaxMs || 300_000, (deps.retryBaseMs || 1000) * 2 ** l.attempt++);
+    const wait = Math.max((deps.random || Math.random)() * step, res.retryAfterMs || 0);
     wake((l.retryAt = now() + wait));
-    emit('retrying', tag(l, { count, status: res.status, error: l.lastError, retryInMs: wait }));
+    emit('retrying', { count, status: res.status, error: l.lastError, retryInMs: wait }, l);
   }
 
-  /** Acknowledges a delivered batch for one destination: the collector's rejections count as drops. */
-  async function settle(l: Lane, batch: readonly OutboxRecord[], res: SendResult): Promise<void> {
+  /** One destination is done with a batch: delivered except `bad`, which counts as dropped with `why`. */
+  async function settle(l: Lane, batch: OutboxRecord[], bad: string[] = [], why?: Partial<FlushDetail>): Promise<void> {
     await (l.remaining ? outbox.ack(ids(batch), l.remaining) : outbox.remove(ids(batch)));
-    const bad = new Set(res.rejected);
-    const ok = batch.filter((r) => !bad.has(r['id']));
-    const rejected = batch.filter((r) => bad.has(r['id']));
     for (const r of batch) l.beaconed.delete(r['id']);
-    if (ok.length) emit('delivered', tag(l, { count: ok.length, ids: ids(ok) }));
-    if (rejected.length) emit('dropped', tag(l, { count: rejected.length, ids: ids(rejected), reason: 'rejected', status: res.status }));
+    report('delivered', batch.filter((r) => !bad.includes(r['id'])), l);
+    report('dropped', batch.filter((r) => bad.includes(r['id'])), l, why);
   }
+
+  /** The collector took the batch, except the events it names as rejected. */
+  const delivered = (l: Lane, batch: OutboxRecord[], res: SendResult) => settle(l, batch, res.rejected, { reason: 'rejected', status: res.status });
 
   /** Sends one batch; a 'drop' answer bisects it so only truly bad events are lost. False means stop and wait. */
   async function deliver(l: Lane, batch: OutboxRecord[], dropped: number): Promise<boolean> {
     let res: SendResult;
     try {
-      res = await l.d.send(batch.map((r) => r['event']), dropped ? { dropped } : undefined);
+      res = await l.d.send(events(batch), dropped ? { dropped } : undefined);
     } catch (e) {
-      res = { outcome: 'retry', status: 0, error: String(e) };
+      res = failed(e, 0);
     }
-    if (res.outcome == 'sent') {
+    const { outcome, status } = res;
+    if (outcome == 'sent') {
       l.attempt = 0;
       l.lastError = undefined;
-      await settle(l, batch, res);
+      await delivered(l, batch, res);
       if (dropped) emit('dropped', { count: dropped, reason: 'caps' });
       return true;
     }
     if (dropped) await outbox.restoreDropped(dropped);
-    if (res.outcome == 'retry') return backoff(l, res, batch.length), false;
-    if (batch.length == 1) {
-      // this destination will never take it; the others still get it
-      await (l.remaining ? outbox.ack(ids(batch), l.remaining) : outbox.remove(ids(batch)));
-      emit('dropped', tag(l, { count: 1, ids: ids(batch), reason: 'invalid', status: res.status, error: res.error }));
-      return true;
-    }
+    if (outcome == 'retry') return backoff(l, res, batch.length), false;
     const half = batch.length >> 1;
+    // one event this destination will never take; the others still get it
+    if (!half) return await settle(l, batch, ids(batch), { reason: 'invalid', status, error: res.error }), true;
     return (await deliver(l, batch.slice(0, half), 0)) && deliver(l, batch.slice(half), 0);
   }
 
@@ -216,9 +206,9 @@ export function createFlusher(deps: FlusherDeps): Flusher {
       if (!batch.length) return true;
       let n = 0;
       let bytes = 0;
-      while (n < batch.length && ((bytes += batch[n]['bytes']) <= maxBatchBytes || !n)) n++;
+      while (n < batch.length && ((bytes += batch[n]['bytes']) <= (deps.maxBatchBytes || 500_000) || !n)) n++;
       // the cap-dropped count rides on the first destination's wire format
-      if (!(await deliver(l, batch.slice(0, n), l.primary ? await outbox.takeDropped() : 0))) return false;
+      if (!(await deliver(l, batch.slice(0, n), l == lanes[0] ? await outbox.takeDropped() : 0))) return false;
     }
     return false;
   }
@@ -226,8 +216,7 @@ export function createFlusher(deps: FlusherDeps): Flusher {
   /** Drains every destination at once while holding the tab lock; a slow or failing one never holds up the others. */
   async function drain(): Promise<void> {
     const seen = fresh;
-    const empty = await Promise.all(lanes.map(drainLane));
-    if (empty.every(Boolean)) fresh -= seen;
+    if ((await Promise.all(lanes.map(drainLane))).every(Boolean)) fresh -= seen;
     // destinations still backing off (a repeated flush cancelled the timer): wake up when the first wait ends
     const waits = lanes.filter((l) => !ready(l)).map((l) => l.retryAt);
     if (waits.length) wake(Math.min(...waits));
@@ -242,28 +231,17 @@ export function createFlusher(deps: FlusherDeps): Flusher {
       do {
         again = false;
         if (stopped) return;
-        if (!isOnline()) {
-          offline = true;
-          return cancel();
-        }
+        if (!isOnline()) return goOffline();
         cancel();
         try {
           // another tab is flushing; it may send our records too, but check back while we still have some
           if (!(await lock.run(drain)) && fresh > 0) arm(delayMs);
         } catch (e) {
-          backoff(lanes[0], { outcome: 'retry', status: -1, error: String(e) }, 0);
+          backoff(lanes[0], failed(e, -1), 0);
         }
       } while (again);
     };
     return (running = loop().finally(() => (running = undefined)));
-  }
-
-  /** Fire and forget; a confirmed 2xx (keepalive fetch answered) acknowledges, a beacon (status 0) does not. */
-  function unloadSend(l: Lane, chunk: OutboxRecord[]): void {
-    for (const r of chunk) l.beaconed.add(r['id']);
-    l.d.send(chunk.map((r) => r['event']), { unload: true })
-      .then((res) => (res.outcome == 'sent' && res.status >= 200 && res.status < 300 ? settle(l, chunk, res) : undefined))
-      .catch(() => {});
   }
 
   return {
@@ -279,15 +257,18 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     pageHide() {
       if (!isOnline()) return;
       let total = 0;
-      const measure = (l: Lane, chunk: OutboxRecord[]) =>
-        l.d.measure ? l.d.measure(chunk.map((r) => r['event'])) : chunk.reduce((n, r) => n + r['bytes'] + EVENT_OVERHEAD_BYTES, 0);
-      /** Sends the chunk if its real body fits what is left of the budget, else its halves. */
+      /** Sends the chunk if its real body fits what is left of the budget, else its halves; fire and forget. */
       const fit = (l: Lane, chunk: OutboxRecord[]): void => {
-        if (!chunk.length) return;
-        const size = measure(l, chunk);
-        if (size == Infinity) return;
-        if (total + size <= UNLOAD_BUDGET_BYTES) return (total += size), unloadSend(l, chunk);
-        if (chunk.length > 1) fit(l, chunk.slice(0, chunk.length >> 1)), fit(l, chunk.slice(chunk.length >> 1));
+        const half = chunk.length >> 1;
+        const size = chunk.length && (l.d.measure ? l.d.measure(events(chunk)) : chunk.reduce((n, r) => n + r['bytes'] + EVENT_OVERHEAD_BYTES, 0));
+        if (!size || size == Infinity) return;
+        if (total + size > UNLOAD_BUDGET_BYTES) return void (half && (fit(l, chunk.slice(0, half)), fit(l, chunk.slice(half))));
+        total += size;
+        for (const r of chunk) l.beaconed.add(r['id']);
+        // a confirmed 2xx (keepalive fetch answered) acknowledges, a beacon (status 0) does not
+        l.d.send(events(chunk), { unload: true })
+          .then((res): unknown => res.outcome == 'sent' && res.status >= 200 && res.status < 300 && delivered(l, chunk, res))
+          .catch(() => {});
       };
       const pending = outbox.pending();
       // the first destination gets the budget first; what is not sent now goes on the next load
@@ -308,23 +289,22 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     start() {
       if (!stopped) return;
       stopped = false;
-      target?.addEventListener?.('online', onOnline);
+      target.addEventListener?.('online', onOnline);
       void flush();
     },
     stop() {
       stopped = true;
       cancel();
-      target?.removeEventListener?.('online', onOnline);
+      target.removeEventListener?.('online', onOnline);
     },
     status() {
-      const wait = (l: Lane) => Math.max(0, l.retryAt - now());
-      const failing = lanes.find((l) => l.lastError) || lanes[0];
+      const info = (l: Lane) => ({ lastError: l.lastError, retryInMs: Math.max(0, l.retryAt - now()) });
       return {
         size: outbox.pending().length,
         kind: outbox.kind,
-        lastError: failing.lastError,
-        retryInMs: offline ? null : wait(failing),
-        ...(several && { destinations: Object.fromEntries(lanes.map((l) => [l.d.name, { lastError: l.lastError, retryInMs: wait(l) }])) }),
+        ...info(lanes.find((l) => l.lastError) || lanes[0]),
+        ...(offline && { retryInMs: null }),
+        ...(several && { destinations: Object.fromEntries(lanes.map((l) => [l.d.name, info(l)])) }),
       };
     },
   };
@@ -333,8 +313,6 @@ export function createFlusher(deps: FlusherDeps): Flusher {
 /** One destination's queue state inside the flusher. */
 interface Lane {
   d: Destination;
-  /** The first destination carries the cap-dropped count. */
-  primary: boolean;
   attempt: number;
   retryAt: number;
   lastError?: string;

@@ -2,7 +2,7 @@
  * Durable outbox in IndexedDB (via idb): write-ahead records, caps, the dropped counter and a small meta store.
  * Imports: idb, caps, types. Never sends, never awaits anything but IndexedDB inside a transaction (STYLE rule 11).
  */
-import { wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { wrap, type DBSchema, type IDBPDatabase, type IDBPObjectStore } from 'idb';
 import { bySeq, resolveCaps } from './caps';
 import type { Outbox, OutboxCaps, OutboxRecord } from './types';
 
@@ -10,7 +10,7 @@ interface Schema extends DBSchema {
   'outbox': { key: string; value: OutboxRecord; indexes: { 'seq': number } };
   'meta': { key: string; value: unknown };
 }
-type Tx = IDBPTransaction<Schema, ('outbox' | 'meta')[], 'readwrite'>;
+type Store<N extends 'outbox' | 'meta'> = IDBPObjectStore<Schema, ('outbox' | 'meta')[], N, 'readwrite'>;
 
 /**
  * Schema steps: UPGRADES[v] moves a database from version v to v + 1, so the database version is UPGRADES.length.
@@ -22,8 +22,6 @@ const UPGRADES: ((db: IDBDatabase, tx: IDBTransaction) => void)[] = [
     db.createObjectStore('meta');
   },
 ];
-
-const STORES = ['outbox', 'meta'] as const;
 
 export interface IdbOutboxOptions {
   /** Database name. @defaultValue 'touchpoint' */
@@ -53,6 +51,7 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
   let sorted: OutboxRecord[] | undefined; // pending() in seq order, rebuilt only after the mirror changed
   const mirrorSet = (r: OutboxRecord) => ((sorted = undefined), mirror.set(r['id'], r));
   const mirrorDelete = (id: string) => ((sorted = undefined), mirror.delete(id));
+  const sum = (list: (OutboxRecord | undefined)[]) => list.reduce((n, r) => n + (r ? r['bytes'] : 0), 0);
   const request = factory.open(name, UPGRADES.length);
   request.onupgradeneeded = (e) => {
     for (let v = e.oldVersion; v < UPGRADES.length; v++) UPGRADES[v](request.result, request.transaction!);
@@ -60,158 +59,130 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
   request.onblocked = () => options.onBlocked?.();
   const db = (await wrap(request)) as unknown as IDBPDatabase<Schema>;
   // let another tab's upgrade or delete proceed; our later calls reject and the wrapper falls back to memory
-  db.addEventListener('versionchange', () => db.close());
+  db.onversionchange = () => db.close();
 
-  const write = () => db.transaction(STORES, 'readwrite') as Tx;
+  /** Runs `fn` in one readwrite transaction over both stores and resolves with its result once that committed. */
+  async function run<T>(fn: (store: Store<'outbox'>, meta: Store<'meta'>) => Promise<T>): Promise<T> {
+    const tx = db.transaction(['outbox', 'meta'], 'readwrite');
+    return (await Promise.all([fn(tx.objectStore('outbox'), tx.objectStore('meta')), tx.done]))[0];
+  }
 
   /**
    * Applies the caps oldest first without reading the whole store: the count comes from `count()`, the bytes from a
    * running total kept in meta ('bytes', adjusted in the same transaction as every write), and a cursor on `seq`
    * deletes from the oldest end only while a cap is exceeded. `delta` is what the caller's writes added.
    */
-  async function trim(tx: Tx, delta = 0): Promise<void> {
-    const store = tx.objectStore('outbox');
-    const meta = tx.objectStore('meta');
+  async function trim(store: Store<'outbox'>, meta: Store<'meta'>, delta = 0): Promise<void> {
     const [count, known] = await Promise.all([store.count(), meta.get('bytes') as Promise<number | undefined>]);
     // first use of a database without the running total: sum it once
-    let bytes = known === undefined ? (await store.getAll()).reduce((n, r) => n + r['bytes'], 0) : known + delta;
-    const t = now();
+    let bytes = known === undefined ? sum(await store.getAll()) : known + delta;
     const ops: Promise<unknown>[] = [];
-    let cut = 0;
     let cursor = await store.index('seq').openCursor();
-    while (cursor && (t - cursor.value['createdAt'] > caps.maxAgeMs || count - cut > caps.maxCount || bytes > caps.maxBytes)) {
+    for (const t = now(); cursor && (t - cursor.value['createdAt'] > caps.maxAgeMs || count - ops.length > caps.maxCount || bytes > caps.maxBytes); ) {
       bytes -= cursor.value['bytes'];
-      cut++;
       mirrorDelete(cursor.value['id']);
       ops.push(cursor.delete());
       cursor = await cursor.continue();
     }
-    ops.push(meta.put(bytes, 'bytes'));
-    if (cut) ops.push(meta.get('dropped').then((n) => meta.put(((n as number) || 0) + cut, 'dropped')));
-    await Promise.all(ops);
+    const cut = ops.length;
+    await Promise.all([...ops, meta.put(bytes, 'bytes'), cut && rmw<number>(meta, 'dropped', (n) => (n || 0) + cut)]);
   }
 
   /** Adds `delta` to the running byte total, when there is one yet (trim computes it otherwise). */
-  async function addBytes(tx: Tx, delta: number): Promise<void> {
-    const meta = tx.objectStore('meta');
-    const known = (await meta.get('bytes')) as number | undefined;
-    if (known !== undefined && delta) await meta.put(Math.max(0, known + delta), 'bytes');
-  }
+  const addBytes = (meta: Store<'meta'>, delta: number) =>
+    rmw<number | undefined>(meta, 'bytes', (known) => (known === undefined ? known : Math.max(0, known + delta)));
 
-  /** Bytes of the stored records with these ids (0 for ids not stored). */
-  const storedBytes = (tx: Tx, ids: string[]) =>
-    Promise.all(ids.map((id) => tx.objectStore('outbox').get(id))).then((list) => list.reduce((n, r) => n + (r ? r['bytes'] : 0), 0));
-
-  async function rmw<T>(key: string, update: (old: T | undefined) => T): Promise<[T | undefined, T]> {
-    const tx = db.transaction('meta', 'readwrite');
-    const old = (await tx.store.get(key)) as T | undefined;
+  /** Replaces a meta value with `update(old)` and returns [old, new]. */
+  async function rmw<T>(meta: Store<'meta'>, key: string, update: (old: T | undefined) => T): Promise<[T | undefined, T]> {
+    const old = (await meta.get(key)) as T | undefined;
     const next = update(old);
-    await Promise.all([tx.store.put(next, key), tx.done]);
+    await meta.put(next, key);
     return [old, next];
   }
+
+  /**
+   * Each record with one of `ids` keeps `remaining(record)` as its `to`, or leaves the store when that is empty.
+   * `found` are the stored records when the caller already read them.
+   */
+  async function settle(store: Store<'outbox'>, meta: Store<'meta'>, ids: string[], remaining: (r: OutboxRecord) => string[], found?: OutboxRecord[]) {
+    const list = found || (await Promise.all(ids.map((id) => store.get(id))));
+    let freed = 0;
+    const ops = list.map((r, i) => {
+      const to = r && remaining(r);
+      if (to?.length) {
+        const next = { ...r!, 'to': to };
+        if (mirror.has(ids[i])) mirrorSet(next);
+        return store.put(next);
+      }
+      mirrorDelete(ids[i]);
+      if (r) return (freed += r['bytes']), store.delete(ids[i]);
+    });
+    await Promise.all([...ops, addBytes(meta, -freed)]);
+  }
+  const none = () => [];
+  const ack: Outbox['ack'] = (ids, remaining) => run((store, meta) => settle(store, meta, ids, remaining));
+  const meta = <T>(key: string, update: (old: T | undefined) => T) => run((_, m) => rmw(m, key, update));
 
   return {
     kind: 'indexeddb',
     async put(list) {
       if (!list.length) return;
-      for (const r of list) mirrorSet(r);
-      const tx = write();
-      const store = tx.objectStore('outbox');
-      const writeAll = async () => {
+      list.forEach(mirrorSet);
+      await run(async (store, meta) => {
         // a record put again replaces the stored one, so only the difference counts
-        const replaced = await storedBytes(tx, list.map((r) => r['id']));
+        const replaced = sum(await Promise.all(list.map((r) => store.get(r['id']))));
         await Promise.all(list.map((r) => store.put(r)));
-        await trim(tx, list.reduce((n, r) => n + r['bytes'], 0) - replaced);
-      };
-      await Promise.all([writeAll(), tx.done]);
+        await trim(store, meta, sum(list) - replaced);
+      });
     },
-    async peek(limit, exclude, want) {
+    peek(limit, exclude, want) {
       const known = [...mirror.values()];
-      const tx = write();
-      /** [whether the scan started at the oldest record, that record, the records for the caller] */
-      const read = async (): Promise<[boolean, OutboxRecord | undefined, OutboxRecord[]]> => {
-        await trim(tx);
-        const seq = tx.objectStore('outbox').index('seq');
+      return run(async (store, meta) => {
+        await trim(store, meta);
+        const seq = store.index('seq');
+        // whether the scan starts at the oldest record
+        const whole = want?.from === undefined;
+        let out: OutboxRecord[] = [];
+        let first: OutboxRecord | undefined;
         if (!want) {
           const all = await seq.getAll(undefined, limit + (exclude ? exclude.size : 0));
-          return [true, all[0], all.filter((r) => !exclude?.has(r['id'])).slice(0, limit)];
-        }
-        // one destination's queue: walk oldest first past what it already has (another destination may be down)
-        const out: OutboxRecord[] = [];
-        const whole = want.from === undefined;
-        let cursor = await seq.openCursor(whole ? undefined : IDBKeyRange.lowerBound(want.from));
-        const first = cursor?.value;
-        let skipped = true;
-        for (; cursor && out.length < limit; cursor = await cursor.continue()) {
-          const r = cursor.value;
-          if (skipped) want.from = r['seq'];
-          if (want(r)) (skipped = false), exclude?.has(r['id']) || out.push(r);
-        }
-        return [whole, first, out];
-      };
-      const [[whole, first, out]] = await Promise.all([read(), tx.done]);
-      // the oldest records were read: what this page knew of and is older than them was sent by another tab or dropped
-      if (whole) for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
-      for (const r of out) mirrorSet(r);
-      return out;
-    },
-    async remove(ids) {
-      for (const id of ids) mirrorDelete(id);
-      const tx = write();
-      const del = async () => {
-        const freed = await storedBytes(tx, ids);
-        await Promise.all(ids.map((id) => tx.objectStore('outbox').delete(id)));
-        await addBytes(tx, -freed);
-      };
-      await Promise.all([del(), tx.done]);
-    },
-    async ack(ids, remaining) {
-      const tx = write();
-      const store = tx.objectStore('outbox');
-      const update = async () => {
-        const list = await Promise.all(ids.map((id) => store.get(id)));
-        let freed = 0;
-        const ops: Promise<unknown>[] = [];
-        list.forEach((r, i) => {
-          const to = r && remaining(r);
-          if (!to?.length) {
-            mirrorDelete(ids[i]);
-            if (r) (freed += r['bytes']), ops.push(store.delete(ids[i]));
-            return;
+          first = all[0];
+          out = all.filter((r) => !exclude?.has(r['id'])).slice(0, limit);
+        } else {
+          // one destination's queue: walk oldest first past what it already has (another destination may be down)
+          let cursor = await seq.openCursor(whole ? undefined : IDBKeyRange.lowerBound(want.from));
+          first = cursor?.value;
+          let skipped = true;
+          for (; cursor && out.length < limit; cursor = await cursor.continue()) {
+            const r = cursor.value;
+            if (skipped) want.from = r['seq'];
+            if (want(r)) (skipped = false), exclude?.has(r['id']) || out.push(r);
           }
-          const next = { ...r!, 'to': to };
-          if (mirror.has(ids[i])) mirrorSet(next);
-          ops.push(store.put(next));
-        });
-        await Promise.all(ops);
-        await addBytes(tx, -freed);
-      };
-      await Promise.all([update(), tx.done]);
+        }
+        // the oldest records were read: what this page knew of and is older than them was sent by another tab or dropped
+        if (whole) for (const r of known) if (!first || bySeq(r, first) < 0) mirrorDelete(r['id']);
+        out.forEach(mirrorSet);
+        return out;
+      });
     },
+    remove: (ids) => (ids.forEach(mirrorDelete), ack(ids, none)),
+    ack,
     pending: () => (sorted ||= [...mirror.values()].sort(bySeq)).slice(),
-    async clear(categories) {
-      for (const r of [...mirror.values()]) if (!categories || categories.includes(r['category'])) mirrorDelete(r['id']);
-      const tx = write();
-      const store = tx.objectStore('outbox');
-      const wipe = async () => {
-        if (!categories) return Promise.all([store.clear(), tx.objectStore('meta').put(0, 'bytes')]);
-        const gone = (await store.getAll()).filter((r) => categories.includes(r['category']));
-        await Promise.all(gone.map((r) => store.delete(r['id'])));
-        await addBytes(tx, -gone.reduce((n, r) => n + r['bytes'], 0));
-      };
-      await Promise.all([wipe(), tx.done]);
+    clear(categories) {
+      const hit = (r: OutboxRecord) => !categories || categories.includes(r['category']);
+      for (const r of [...mirror.values()]) if (hit(r)) mirrorDelete(r['id']);
+      return run(async (store, meta) => {
+        const gone = (await store.getAll()).filter(hit);
+        await settle(store, meta, gone.map((r) => r['id']), none, gone);
+      });
     },
-    count: () => db.count('outbox'),
-    async takeDropped() {
-      return ((await rmw<number>('dropped', () => 0))[0]) || 0;
-    },
+    count: () => run((store) => store.count()),
+    takeDropped: () => meta<number>('dropped', () => 0).then((r) => r[0] || 0),
     async restoreDropped(n) {
-      if (n) await rmw<number>('dropped', (old) => (old || 0) + n);
+      await meta<number>('dropped', (old) => (old || 0) + n);
     },
-    getMeta: (key) => db.get('meta', key) as Promise<never>,
-    async updateMeta(key, update) {
-      return (await rmw(key, update))[1];
-    },
+    getMeta: (key) => run((_, meta) => meta.get(key) as Promise<never>),
+    updateMeta: (key, update) => meta(key, update).then((r) => r[1]),
     async close(destroy) {
       mirror.clear();
       sorted = undefined;

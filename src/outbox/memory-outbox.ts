@@ -21,6 +21,23 @@ export function createMemoryOutbox(caps?: Partial<OutboxCaps>, now: () => number
     meta.set(key, next);
     return next;
   };
+  const addDropped = (n: number) => update<number>('dropped', (old) => (old || 0) + n);
+  const ack: Outbox['ack'] = async (ids, remaining) => {
+    for (const id of ids) {
+      const r = records.get(id);
+      const to = r && remaining(r);
+      if (to?.length) records.set(id, { ...r!, 'to': to });
+      else records.delete(id);
+    }
+  };
+  /** Applies the caps and returns what is left, oldest first. */
+  const trim = () => {
+    const list = sorted();
+    const cut = capsCut(list, all, now());
+    for (const r of list.splice(0, cut)) records.delete(r['id']);
+    if (cut) addDropped(cut);
+    return list;
+  };
   // async bodies without awaits run synchronously, which keeps calls ordered for the resilient wrapper
   return {
     kind: 'memory',
@@ -31,48 +48,21 @@ export function createMemoryOutbox(caps?: Partial<OutboxCaps>, now: () => number
     async peek(limit, exclude, want) {
       return trim().filter((r) => !exclude?.has(r['id']) && (!want || want(r))).slice(0, limit);
     },
-    async remove(ids) {
-      for (const id of ids) records.delete(id);
-    },
-    async ack(ids, remaining) {
-      for (const id of ids) {
-        const r = records.get(id);
-        const to = r && remaining(r);
-        if (to?.length) records.set(id, { ...r!, 'to': to });
-        else records.delete(id);
-      }
-    },
+    remove: (ids) => ack(ids, () => []),
+    ack,
     pending: sorted,
     async clear(categories) {
       for (const r of records.values()) if (!categories || categories.includes(r['category'])) records.delete(r['id']);
     },
-    async count() {
-      return records.size;
-    },
+    count: async () => records.size,
     async takeDropped() {
       const n = (meta.get('dropped') as number) || 0;
       meta.set('dropped', 0);
       return n;
     },
-    async restoreDropped(n) {
-      if (n) update<number>('dropped', (old) => (old || 0) + n);
-    },
-    async getMeta<T>(key: string) {
-      return meta.get(key) as T | undefined;
-    },
-    async updateMeta(key, fn) {
-      return update(key, fn);
-    },
-    async close() {
-      records.clear();
-    },
+    restoreDropped: async (n) => void addDropped(n),
+    getMeta: async (key) => meta.get(key) as never,
+    updateMeta: async (key, fn) => update(key, fn),
+    close: async () => records.clear(),
   };
-
-  function trim(): OutboxRecord[] {
-    const list = sorted();
-    const cut = capsCut(list, all, now());
-    for (let i = 0; i < cut; i++) records.delete(list[i]['id']);
-    if (cut) update<number>('dropped', (old) => (old || 0) + cut);
-    return list.slice(cut);
-  }
 }

@@ -6,6 +6,9 @@ import type { Outbox } from './types';
 
 const noop = () => {};
 
+/** The calls that go to the current store and, when the IndexedDB one fails, are retried on memory. */
+const CALLS = 'put peek remove ack clear count takeDropped restoreDropped getMeta updateMeta'.split(' ');
+
 /**
  * Delegates to `primary` until one of its calls fails, then moves the page's pending records into `fallback()` and
  * serves every call (including the failed one) from there.
@@ -16,35 +19,31 @@ const noop = () => {};
  */
 export function createResilientOutbox(primary: Outbox, fallback: () => Outbox, onFallback?: (reason: string) => void): Outbox {
   let cur = primary;
-  const run = <T>(op: (o: Outbox) => Promise<T>): Promise<T> =>
-    cur === primary
-      ? op(primary).catch((e: unknown) => {
-          if (cur === primary) {
-            cur = fallback();
-            // memory calls run synchronously, so this put lands before the retried call below
-            void cur.put(primary.pending());
-            primary.close().catch(noop);
-            onFallback?.(String((e as Error)?.name || e));
-          }
-          return op(cur);
-        })
-      : op(cur);
-  return {
+  const outbox = {
     get kind() {
       return cur.kind;
     },
-    put: (records) => run((o) => o.put(records)),
-    peek: (limit, exclude, want) => run((o) => o.peek(limit, exclude, want)),
-    remove: (ids) => run((o) => o.remove(ids)),
-    ack: (ids, remaining) => run((o) => o.ack(ids, remaining)),
     pending: () => cur.pending(),
-    clear: (categories) => run((o) => o.clear(categories)),
-    count: () => run((o) => o.count()),
-    takeDropped: () => run((o) => o.takeDropped()),
-    restoreDropped: (n) => run((o) => o.restoreDropped(n)),
-    getMeta: (key) => run((o) => o.getMeta(key)),
-    updateMeta: (key, update) => run((o) => o.updateMeta(key, update)),
     // a withdrawal must delete the database even after we stopped using it
-    close: (destroy) => Promise.all([cur.close(destroy), cur !== primary && primary.close(destroy)]).then(noop, noop),
-  };
+    close: (destroy?: boolean) => Promise.all([cur.close(destroy), cur != primary && primary.close(destroy)]).then(noop, noop),
+  } as Outbox & Record<string, unknown>;
+  for (const name of CALLS) {
+    type Call = (...args: unknown[]) => Promise<unknown>;
+    const call = (o: Outbox, args: unknown[]) => (o as unknown as Record<string, Call>)[name](...args);
+    outbox[name] = (...args: unknown[]) => {
+      const o = cur;
+      return call(o, args).catch((e: unknown) => {
+        if (o != primary) throw e;
+        if (cur == primary) {
+          cur = fallback();
+          // memory calls run synchronously, so this put lands before the retried call below
+          void cur.put(primary.pending());
+          primary.close().catch(noop);
+          onFallback?.(String((e as Error)?.name || e));
+        }
+        return call(cur, args);
+      });
+    };
+  }
+  return outbox;
 }

@@ -38,8 +38,7 @@ const SETTLE_MS = 50;
  * @example const lock = createTabLock('touchpoint-flush', { store: outbox }); await lock.run(flushOnce);
  */
 export function createTabLock(name: string, options: TabLockOptions = {}): TabLock {
-  const nav = typeof navigator != 'undefined' ? navigator : undefined;
-  let locks = options.locks !== undefined ? options.locks : nav?.locks;
+  let locks = options.locks === undefined ? globalThis.navigator?.locks : options.locks;
   const now = options.now || Date.now;
   const ttl = options.ttlMs || 10_000;
   const me = uuid();
@@ -51,51 +50,47 @@ export function createTabLock(name: string, options: TabLockOptions = {}): TabLo
     // access throws in sandboxed frames and with storage blocked
   }
   const key = 'touchpoint:lock:' + name;
+  const read = () => JSON.parse(ls!.getItem(key) || 'null') as Lease | null;
   const update = (fn: (old: Lease | null | undefined) => Lease | null): Promise<Lease | null | undefined> =>
     store
       ? store.updateMeta(key, fn)
       : new Promise((resolve) => {
-          ls!.setItem(key, JSON.stringify(fn(JSON.parse(ls!.getItem(key) || 'null'))));
-          setTimeout(() => resolve(JSON.parse(ls!.getItem(key) || 'null')), SETTLE_MS);
+          ls!.setItem(key, JSON.stringify(fn(read())));
+          setTimeout(() => resolve(read()), SETTLE_MS);
         });
-  const take = () => update((l) => (!l || l['owner'] === me || l['expires'] < now() ? { 'owner': me, 'expires': now() + ttl } : l));
-
-  async function lease(fn: () => Promise<void>): Promise<boolean> {
-    try {
-      if ((await take())?.['owner'] !== me) return false;
-    } catch {
-      // no shared storage works here, so no other tab can coordinate either: go ahead, the collector dedups
-      await fn();
-      return true;
-    }
-    const renew = setInterval(() => take().catch(() => {}), ttl / 3);
-    try {
-      await fn();
-    } finally {
-      clearInterval(renew);
-      await update((l) => (l?.['owner'] === me ? null : l || null)).catch(() => {});
-    }
-    return true;
-  }
+  const take = () => update((l) => (!l || l['owner'] == me || l['expires'] < now() ? { 'owner': me, 'expires': now() + ttl } : l));
+  const noop = () => {};
 
   let busy = false;
   return {
     async run(fn) {
       if (busy) return false;
       busy = true;
+      let ran = false;
+      const go = async () => ((ran = true), await fn(), true);
       try {
-        let ran = false;
         if (locks)
           try {
-            return await locks.request(name, { ifAvailable: true }, async (lock) => !!lock && ((ran = true), await fn(), true));
+            return await locks.request(name, { ifAvailable: true }, (lock) => !!lock && go());
           } catch (e) {
             if (ran) throw e;
             // Web Locks present but refused (sandboxed or opaque origin): use the lease from now on
             locks = null;
           }
-        if (store || ls) return await lease(fn);
-        await fn();
-        return true;
+        if (!store && !ls) return await go();
+        try {
+          if ((await take())?.['owner'] != me) return false;
+        } catch {
+          // no shared storage works here, so no other tab can coordinate either: go ahead, the collector dedups
+          return await go();
+        }
+        const renew = setInterval(() => take().catch(noop), ttl / 3);
+        try {
+          return await go();
+        } finally {
+          clearInterval(renew);
+          await update((l) => (l?.['owner'] == me ? null : l || null)).catch(noop);
+        }
       } finally {
         busy = false;
       }
