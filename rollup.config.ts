@@ -35,7 +35,8 @@ const browser = (input: string, file: string, format: 'iife' | 'es', name?: stri
   input,
   output: { file, format, name, sourcemap: true, inlineDynamicImports: true },
   plugins: [defines(), nodeResolve({ browser: true }), ts(), browserTerser()],
-  treeshake: { moduleSideEffects: false, propertyReadSideEffects: false },
+  // idb's replaceTraps() calls only add the db.get/db.count shortcuts and async iterators, which the outbox never uses
+  treeshake: { moduleSideEffects: false, propertyReadSideEffects: false, manualPureFunctions: ['replaceTraps'] },
   onwarn(w, warn) {
     if (w.code === 'CIRCULAR_DEPENDENCY' && w.ids?.every((id) => id.includes('node_modules'))) return;
     warn(w);
