@@ -42,7 +42,7 @@ export function createGcmBridge(deps: { config: GcmConfig; window: Window }): Gc
   // gtag.js only reads real `arguments` objects from the dataLayer, not arrays
   function gtag(..._args: unknown[]) {
     // eslint-disable-next-line prefer-rest-params
-    (w.dataLayer = w.dataLayer || []).push(arguments);
+    (w.dataLayer ||= []).push(arguments);
   }
   const dflt: Record<string, unknown> = gcmValues(mapping, ['necessary']);
   if (waitForUpdateMs !== undefined) dflt.wait_for_update = waitForUpdateMs;
