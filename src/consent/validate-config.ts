@@ -7,6 +7,8 @@ import type { ConsentConfig } from '../schema/consent-config';
 import { GCM_KEYS } from './bridges/gcm';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Checks one value at a path and returns it with defaults applied; throws the problem (caught in validateConfig). */
+type Check = (v: any, at: string, key?: string) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ID = /^[a-z][a-z0-9_]{0,63}$/;
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
@@ -14,7 +16,6 @@ const TEXT_KEYS =
   'title description purposes controller storageDuration thirdParties transferOutsideEea withdrawal acceptAll rejectAll settings preferencesTitle preferencesDescription save close alwaysOn saved signalNotice privacyPolicy imprint'.split(
     ' ',
   );
-const TEXT_KEY = RegExp(`^(${TEXT_KEYS.join('|')})$`);
 // the schema's DEFAULT_GCM_MAPPING (CONSENT-RULES); `functional` need not be a configured category
 const GCM_DEFAULT: Obj = { necessary: [GCM_KEYS[6]], analytics: [GCM_KEYS[3]], marketing: GCM_KEYS.slice(0, 3), personalization: [GCM_KEYS[5]], functional: [GCM_KEYS[4]] };
 
@@ -22,6 +23,56 @@ const is = (v: unknown, re: RegExp) => typeof v == 'string' && re.test(v);
 
 /** Same rule as the schema's `isSafeUrl`: 1 to 2048 characters without whitespace or backslash, https or relative. */
 export const safeUrl = (u: unknown): u is string => is(u, /^(?=[^\s\\\x00-\x1f]{1,2048}$)(https:\/\/[^/]|(?!\/\/|[a-z][a-z0-9+.-]*:))/i);
+
+const no = (at: string, message: string): never => {
+  throw (at || '(root)') + ': ' + message;
+};
+const join = (at: string, k: string) => (at ? at + '.' + k : k);
+const isObj = (v: unknown, at: string) => (v && typeof v == 'object' && !Array.isArray(v)) || no(at, 'must be an object');
+/** A strict object: every key of `shape` checked in order, no other key; undefined results are left out. */
+const object =
+  (shape: Record<string, Check>): Check =>
+  (v, at) => {
+    const keys = Object.keys(shape);
+    const out: Obj = {};
+    isObj(v, at);
+    for (const k in v) keys.includes(k) || no(join(at, k), 'unknown key');
+    for (const k of keys) {
+      const x = shape[k](v[k], join(at, k));
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  };
+/** A record whose keys match `key`; `each` sees every value with its key; the values are kept as given. */
+const record =
+  (key: RegExp, each: Check): Check =>
+  (v, at) => {
+    isObj(v, at);
+    for (const k in v) key.test(k) ? each(v[k], join(at, k), k) : no(join(at, k), 'invalid key');
+    return v;
+  };
+const optional =
+  (check: Check): Check =>
+  (v, at) =>
+    v === undefined ? v : check(v, at);
+const str =
+  (max = 4000): Check =>
+  (v, at) =>
+    typeof v == 'string' && v.trim() && v.length <= max ? v : no(at, `must be non-blank text of at most ${max} characters`);
+const int =
+  (min: number, max: number, dflt?: number): Check =>
+  (v, at) =>
+    v === undefined ? dflt : Number.isInteger(v) && v >= min && v <= max ? v : no(at, `must be an integer from ${min} to ${max}`);
+const oneOf =
+  (values: string): Check =>
+  (v, at) => {
+    const a = values.split(' ');
+    return v === undefined ? a[0] : a.includes(v) ? v : no(at, 'must be one of: ' + values);
+  };
+const list =
+  (ok: (x: unknown) => unknown, message: string, min = 0): Check =>
+  (v, at) =>
+    Array.isArray(v) && v.length >= min && v.every(ok) ? v : no(at, message);
 
 /**
  * Checks and normalises a consent configuration in the browser.
@@ -31,102 +82,80 @@ export const safeUrl = (u: unknown): u is string => is(u, /^(?=[^\s\\\x00-\x1f]{
  * const c = validateConfig(json); if (typeof c == 'string') log.error('consent config rejected: ' + c);
  */
 export function validateConfig(input: unknown): ConsentConfig | string {
-  // the first problem unwinds the whole check and comes back as the return value
-  const no = (path: string, message: string): never => {
-    throw (path || '(root)') + ': ' + message;
-  };
-  // a plain object whose keys all match `keys`; `each` checks every value
-  const obj = (v: unknown, path: string, keys: RegExp, each?: (x: unknown, at: string, k: string) => unknown): Obj => {
-    if (!v || typeof v != 'object' || Array.isArray(v)) no(path, 'must be an object');
-    for (const k in v as Obj) {
-      const at = path ? path + '.' + k : k;
-      keys.test(k) ? each?.((v as Obj)[k], at, k) : no(at, 'invalid or unknown key');
-    }
-    return v as Obj;
-  };
-  const str = (v: unknown, path: string, max = 4000) => (typeof v == 'string' && v.trim() && v.length <= max ? v : no(path, `must be non-blank text of at most ${max} characters`));
-  const int = (v: unknown, path: string, min: number, max: number, dflt?: number) =>
-    v === undefined ? dflt : Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : no(path, `must be an integer from ${min} to ${max}`);
-  const oneOf = (v: unknown, path: string, values: string) => {
-    const a = values.split(' ');
-    return v === undefined ? a[0] : a.includes(v as string) ? v : no(path, 'must be one of: ' + values);
-  };
+  // texts come first: the categories and the locales are checked against them
+  let locales: string[] = [];
   const ids: string[] = [];
-  const known = (k: string, at: string, extra: Obj = {}) => ids.includes(k) || k in extra || no(at, 'unknown category');
-
+  const known =
+    (extra: Obj = {}): Check =>
+    (_, at, k) =>
+      ids.includes(k!) || k! in extra || no(at, 'unknown category');
+  const perLocale: Check = (v, at) => {
+    const r = record(LOCALE, str())(v, at) as Obj;
+    locales.forEach((l) => r[l] || no(join(at, l), 'missing text'));
+    return r;
+  };
+  const locale =
+    (dflt: string): Check =>
+    (v, at) => {
+      const l = v === undefined ? dflt : v;
+      return locales.includes(l) ? l : no(at, `no texts for locale "${l}"`);
+    };
+  const both = (a: Check, b: Check): Check => (v, at, k) => (a(v, at, k), b(v, at, k), v);
+  // the TCF and GPP readers share one shape: purposes per category, optional vendor id, timeout
+  const cmp = optional(
+    object({
+      purposes: record(ID, both(list((n) => Number.isInteger(n) && (n as number) > 0 && (n as number) < 12, 'must list TCF purposes 1 to 11', 1), known())),
+      vendorId: int(1, 1e9),
+      timeoutMs: int(100, 6e4, 5e3),
+    }),
+  );
   try {
-    const c = obj(input, '', /^(policyVersion|materialVersion|defaultLocale|fallbackLocale|categories|texts|privacyPolicyUrl|imprintUrl|lifetimeDays|beforeConsent|signals|googleConsentMode|tcf|gpp)$/);
-    const texts = obj(c.texts, 'texts', LOCALE, (t, at) => TEXT_KEYS.forEach((k) => str(obj(t, at, TEXT_KEY)[k], at + '.' + k)));
-    const locales = Object.keys(texts);
-    locales.length || no('texts', 'needs at least one locale');
-    const cats = c.categories;
-    (Array.isArray(cats) && cats.length > 1 && cats.length < 21) || no('categories', 'must list 2 to 20 categories');
-    const categories = (cats as unknown[]).map((x, i) => {
-      const at = 'categories.' + i;
-      const o = obj(x, at, /^(id|label|description|default)$/);
-      const { id, default: on } = o;
-      is(id, ID) || no(at + '.id', 'must be snake_case');
-      ids.includes(id) && no(at + '.id', 'duplicate category');
-      ids.push(id);
-      // R5: only `necessary` may be on by default
-      [undefined, false, id == 'necessary'].includes(on) || no(at + '.default', 'must be false (R5)');
-      for (const k of ['label', 'description']) {
-        const per = obj(o[k], at + '.' + k, LOCALE, (s, q) => str(s, q));
-        locales.forEach((l) => per[l] || no(`${at}.${k}.${l}`, 'missing text'));
-      }
-      return { ...o, default: !!on };
-    });
-    ids.includes('necessary') || no('categories', 'must include "necessary"');
-    const locale = (k: string, dflt: string) => {
-      const l = c[k] === undefined ? dflt : c[k];
-      return locales.includes(l) ? l : no(k, `no texts for locale "${l}"`);
-    };
-
-    const g = c.googleConsentMode;
-    const gcm = 'googleConsentMode';
-    if (g !== undefined) {
-      obj(g, gcm, /^(mode|mapping|waitForUpdateMs|region)$/);
-      int(g.waitForUpdateMs, gcm + '.waitForUpdateMs', 0, 1e4);
-      g.region === undefined ||
-        (Array.isArray(g.region) && g.region.every((r: unknown) => is(r, /^(?!EU$)[A-Z]{2}(-[A-Z0-9]{1,3})?$/))) ||
-        no(gcm + '.region', 'must list ISO 3166 codes (not "EU")');
-      if (g.mapping !== undefined)
-        obj(g.mapping, gcm + '.mapping', ID, (v, at, k) => {
-          (Array.isArray(v) && v.every((x) => GCM_KEYS.includes(x))) || no(at, 'must list Consent Mode keys');
-          known(k, at, GCM_DEFAULT);
+    const c = object({
+      texts: (v, at) => {
+        const r = record(LOCALE, object(Object.fromEntries(TEXT_KEYS.map((k) => [k, str()]))))(v, at) as Obj;
+        (locales = Object.keys(r)).length || no(at, 'needs at least one locale');
+        return r;
+      },
+      categories: (v, at) => {
+        (Array.isArray(v) && v.length > 1 && v.length < 21) || no(at, 'must list 2 to 20 categories');
+        const category = object({
+          id: (id, at) => {
+            is(id, ID) || no(at, 'must be snake_case');
+            ids.includes(id) && no(at, 'duplicate category');
+            ids.push(id);
+            return id;
+          },
+          label: perLocale,
+          description: perLocale,
+          // R5: only `necessary` may be on by default
+          default: (on, at) => ([undefined, false, ids[ids.length - 1] == 'necessary'].includes(on) || no(at, 'must be false (R5)'), !!on),
         });
-    }
-    // the TCF and GPP readers share one shape: purposes per category, optional vendor id, timeout
-    const cmp = (k: 'tcf' | 'gpp') => {
-      const t = c[k];
-      if (t === undefined) return;
-      obj(t, k, /^(purposes|vendorId|timeoutMs)$/);
-      obj(t.purposes, k + '.purposes', ID, (v, at, id) => {
-        (Array.isArray(v) && v.length && v.every((n) => int(n, at, 1, 11))) || no(at, 'must list TCF purposes 1 to 11');
-        known(id, at);
-      });
-      int(t.vendorId, k + '.vendorId', 1, 1e9);
-      return { ...t, timeoutMs: int(t.timeoutMs, k + '.timeoutMs', 100, 6e4, 5e3) };
-    };
-    const tcf = cmp('tcf');
-    const gpp = cmp('gpp');
-    tcf && gpp && no('gpp', 'use tcf or gpp, not both');
-    str(c.policyVersion, 'policyVersion', 64);
-    c.materialVersion === undefined || str(c.materialVersion, 'materialVersion', 64);
-    for (const k of ['privacyPolicyUrl', 'imprintUrl']) safeUrl(c[k]) || no(k, 'must be an https:// URL or a relative path');
-    const s = c.signals === undefined ? {} : obj(c.signals, 'signals', /^(gpc|dnt)$/);
-    return {
-      ...c,
-      defaultLocale: locale('defaultLocale', 'de'),
-      fallbackLocale: locale('fallbackLocale', 'en'),
-      categories,
-      lifetimeDays: int(c.lifetimeDays, 'lifetimeDays', 1, 365, 182),
-      beforeConsent: oneOf(c.beforeConsent, 'beforeConsent', 'drop hold'),
-      signals: { gpc: oneOf(s.gpc, 'signals.gpc', 'deny ignore'), dnt: oneOf(s.dnt, 'signals.dnt', 'deny ignore') },
-      googleConsentMode: g && { ...g, mode: oneOf(g.mode, gcm + '.mode', 'basic advanced'), mapping: g.mapping || GCM_DEFAULT },
-      tcf,
-      gpp,
-    } as ConsentConfig;
+        const out = (v as unknown[]).map((x, i) => category(x, join(at, '' + i)));
+        ids.includes('necessary') || no(at, 'must include "necessary"');
+        return out;
+      },
+      policyVersion: str(64),
+      materialVersion: optional(str(64)),
+      defaultLocale: locale('de'),
+      fallbackLocale: locale('en'),
+      privacyPolicyUrl: (v, at) => (safeUrl(v) ? v : no(at, 'must be an https:// URL or a relative path')),
+      imprintUrl: (v, at) => (safeUrl(v) ? v : no(at, 'must be an https:// URL or a relative path')),
+      lifetimeDays: int(1, 365, 182),
+      beforeConsent: oneOf('drop hold'),
+      signals: (v, at) => object({ gpc: oneOf('deny ignore'), dnt: oneOf('deny ignore') })(v === undefined ? {} : v, at),
+      googleConsentMode: optional(
+        object({
+          mode: oneOf('basic advanced'),
+          mapping: (v, at) => (v === undefined ? GCM_DEFAULT : record(ID, both(list((k) => GCM_KEYS.includes(k as string), 'must list Consent Mode keys'), known(GCM_DEFAULT)))(v, at)),
+          waitForUpdateMs: int(0, 1e4),
+          region: optional(list((r) => is(r, /^(?!EU$)[A-Z]{2}(-[A-Z0-9]{1,3})?$/), 'must list ISO 3166 codes (not "EU")')),
+        }),
+      ),
+      tcf: cmp,
+      gpp: cmp,
+    })(input, '') as ConsentConfig;
+    if (c.tcf && c.gpp) no('gpp', 'use tcf or gpp, not both');
+    return c;
   } catch (e) {
     return '' + e;
   }
