@@ -109,6 +109,8 @@ export function validateConfig(input: unknown): ConsentConfig | string {
       timeoutMs: int(100, 6e4, 5e3),
     }),
   );
+  const url: Check = (v, at) => (safeUrl(v) ? v : no(at, 'must be an https:// URL or a relative path'));
+  const signal = oneOf('deny ignore');
   try {
     const c = object({
       texts: (v, at) => {
@@ -138,11 +140,11 @@ export function validateConfig(input: unknown): ConsentConfig | string {
       materialVersion: optional(str(64)),
       defaultLocale: locale('de'),
       fallbackLocale: locale('en'),
-      privacyPolicyUrl: (v, at) => (safeUrl(v) ? v : no(at, 'must be an https:// URL or a relative path')),
-      imprintUrl: (v, at) => (safeUrl(v) ? v : no(at, 'must be an https:// URL or a relative path')),
+      privacyPolicyUrl: url,
+      imprintUrl: url,
       lifetimeDays: int(1, 365, 182),
       beforeConsent: oneOf('drop hold'),
-      signals: (v, at) => object({ gpc: oneOf('deny ignore'), dnt: oneOf('deny ignore') })(v === undefined ? {} : v, at),
+      signals: (v, at) => object({ gpc: signal, dnt: signal })(v === undefined ? {} : v, at),
       googleConsentMode: optional(
         object({
           mode: oneOf('basic advanced'),
