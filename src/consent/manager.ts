@@ -80,7 +80,7 @@ interface Stored {
 export function createConsentManager(deps: ConsentManagerDeps): ConsentManager | { failed: string } {
   const { log, postRecord, sdkVersion } = deps;
   const now = deps.now || Date.now;
-  const win = deps.window || (typeof window != 'undefined' ? window : undefined);
+  const win: Window | undefined = deps.window || globalThis.window;
   const doc = win?.document;
   const nav = deps.navigator || win?.navigator;
   // the default policy is valid by construction; its texts load only when shown or hashed for a proof record
@@ -188,13 +188,12 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     const { granted, denied } = next;
     // R9/R11: taking back anything granted before is recorded as a withdrawal
     if (state.status == 'decided' && state.granted.some((c) => !granted.includes(c))) next.method = method = 'withdrawal';
-    const s: Stored = { v: 1, id: consentId, g: granted.slice(1), m: method, t, e, p: policyVersion, f: fp };
-    safe(() => storage?.write(JSON.stringify(s)));
+    safe(() => storage?.write(JSON.stringify({ v: 1, id: consentId, g: granted.slice(1), m: method, t, e, p: policyVersion, f: fp } satisfies Stored)));
     change(next);
     // the hash covers the texts of the shown locale, loaded first when they are the shipped defaults
     // a failed load is not cached, so the next decision of this page tries again
     (textHash ||= withTexts().then(() => sha256Hex(shown()), () => (textHash = textsLoaded = undefined))).then((textHash) => {
-      if (!textHash) return log.warn('no consent texts or SubtleCrypto (insecure context?): proof record not sent');
+      if (!textHash) return log.warn('proof record not sent: no consent texts or no SubtleCrypto (insecure context?)');
       const r: ConsentRecord = { consentId, timestamp: iso(t), policyVersion, textHash, locale, granted, denied, method, layer, sdkVersion, expiresAt: iso(e) };
       if (tcString) r.tcString = tcString;
       safe(() => postRecord((last = r)));
@@ -228,7 +227,7 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
               onDecision: (d) => safe(() => decide(d.granted, d.action, d.layer)),
             }),
           )
-          .catch((e) => void ((banner = undefined), log.error('consent banner failed; the visitor stays undecided', e))));
+          .catch((e) => void ((banner = undefined), log.error('consent banner failed; visitor stays undecided', e))));
 
   const expired = () => {
     if (state.status == 'decided' && now() >= expiresAt) {
