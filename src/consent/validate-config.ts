@@ -58,7 +58,7 @@ const optional =
 const str =
   (max = 4000): Check =>
   (v, at) =>
-    typeof v == 'string' && v.trim() && v.length <= max ? v : no(at, `must be non-blank text of at most ${max} characters`);
+    typeof v == 'string' && v.trim() && v.length <= max ? v : no(at, `must be non-blank text, at most ${max} characters`);
 const int =
   (min: number, max: number, dflt?: number): Check =>
   (v, at) =>
@@ -104,12 +104,12 @@ export function validateConfig(input: unknown): ConsentConfig | string {
   // the TCF and GPP readers share one shape: purposes per category, optional vendor id, timeout
   const cmp = optional(
     object({
-      purposes: record(ID, both(list((n) => Number.isInteger(n) && (n as number) > 0 && (n as number) < 12, 'must list TCF purposes 1 to 11', 1), known())),
+      purposes: record(ID, both(list((n) => Number.isInteger(n) && (n as number) > 0 && (n as number) < 12, 'must list TCF purposes 1-11', 1), known())),
       vendorId: int(1, 1e9),
       timeoutMs: int(100, 6e4, 5e3),
     }),
   );
-  const url: Check = (v, at) => (safeUrl(v) ? v : no(at, 'must be an https:// URL or a relative path'));
+  const url: Check = (v, at) => (safeUrl(v) ? v : no(at, 'must be https:// or relative'));
   const signal = oneOf('deny ignore');
   try {
     const c = object({
@@ -119,7 +119,7 @@ export function validateConfig(input: unknown): ConsentConfig | string {
         return r;
       },
       categories: (v, at) => {
-        (Array.isArray(v) && v.length > 1 && v.length < 21) || no(at, 'must list 2 to 20 categories');
+        (Array.isArray(v) && v.length > 1 && v.length < 21) || no(at, 'must list 2-20 categories');
         const category = object({
           id: (id, at) => {
             is(id, ID) || no(at, 'must be snake_case');
@@ -132,7 +132,7 @@ export function validateConfig(input: unknown): ConsentConfig | string {
           // R5: only `necessary` may be on by default
           default: (on, at) => ([undefined, false, ids[ids.length - 1] == 'necessary'].includes(on) || no(at, 'must be false (R5)'), !!on),
         });
-        const out = (v as unknown[]).map((x, i) => category(x, join(at, '' + i)));
+        const out = (v as unknown[]).map((x, i) => category(x, at + '.' + i));
         ids.includes('necessary') || no(at, 'must include "necessary"');
         return out;
       },
