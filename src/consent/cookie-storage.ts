@@ -16,13 +16,14 @@ export const CONSENT_COOKIE = 'tp_consent';
  * const storage = cookieStorage(document, 182 * 86400);
  */
 export function cookieStorage(doc: Document, maxAgeSec: number, name = CONSENT_COOKIE): ConsentStorage {
-  const attrs = () => `; Path=/; SameSite=Lax${doc.location?.protocol == 'https:' ? '; Secure' : ''}`;
+  const set = (value: string, maxAge: number) =>
+    void (doc.cookie = `${name}=${value}; Max-Age=${maxAge}; Path=/; SameSite=Lax${doc.location?.protocol == 'https:' ? '; Secure' : ''}`);
   return {
     read() {
-      const m = doc.cookie.match(new RegExp(`(?:^|; ?)${name}=([^;]*)`));
+      const m = doc.cookie.match(RegExp(`(?:^|; ?)${name}=([^;]*)`));
       return m ? decodeURIComponent(m[1]) : null;
     },
-    write: (v) => void (doc.cookie = `${name}=${encodeURIComponent(v)}; Max-Age=${maxAgeSec | 0}${attrs()}`),
-    remove: () => void (doc.cookie = `${name}=; Max-Age=0${attrs()}`),
+    write: (v) => set(encodeURIComponent(v), maxAgeSec | 0),
+    remove: () => set('', 0),
   };
 }

@@ -13,10 +13,11 @@ import type { ConsentConfig } from './types';
  */
 export function resolveLocale(config: ConsentConfig, wanted: (string | null | undefined)[]): string {
   const have = Object.keys(config.texts);
+  const find = (l: string) => have.find((h) => h.toLowerCase() == l);
   const tags = wanted.filter((t): t is string => !!t);
   for (const t of tags) {
     const l = t.toLowerCase();
-    const hit = have.find((h) => h.toLowerCase() == l) || have.find((h) => h.toLowerCase() == l.split('-')[0]);
+    const hit = find(l) || find(l.split('-')[0]);
     if (hit) return hit;
   }
   return tags.length ? config.fallbackLocale : config.defaultLocale;

@@ -80,34 +80,46 @@ interface Stored {
 export function createConsentManager(deps: ConsentManagerDeps): ConsentManager | { failed: string } {
   const { log, postRecord, sdkVersion } = deps;
   const now = deps.now || Date.now;
-  const win = deps.window || (typeof window != 'undefined' ? window : undefined);
+  const win: Window | undefined = deps.window || globalThis.window;
   const doc = win?.document;
   const nav = deps.navigator || win?.navigator;
   // the default policy is valid by construction; its texts load only when shown or hashed for a proof record
   const config: ConsentConfig | string = deps.config === undefined ? defaultPolicy() : validateConfig(deps.config);
   if (typeof config == 'string') {
-    log.error(`consent config rejected, nothing will be tracked: ${config}`);
+    log.error('consent config rejected, nothing is tracked: ' + config);
     return { failed: config };
   }
-  const ids = config.categories.map((c) => c.id);
+  const { categories, policyVersion, lifetimeDays } = config;
+  const ids = categories.map((c) => c.id);
   const optional = ids.filter((c) => c != 'necessary');
-  const fp = fingerprint([config.materialVersion || config.policyVersion, ...ids.slice().sort()].join('|'));
-  const storage = deps.storage || (doc ? cookieStorage(doc, config.lifetimeDays * 86400) : { read: () => null, write() {}, remove() {} });
+  const fp = fingerprint([config.materialVersion || policyVersion, ...ids.slice().sort()].join('|'));
+  const storage = deps.storage || (doc && cookieStorage(doc, lifetimeDays * 86400));
   const locale = resolveLocale(config, [deps.locale, doc?.documentElement.lang, ...(nav?.languages || [nav?.language])]);
+  // a missing loader is a rejected load, like a failed import()
+  const load = <T>(loader?: () => Promise<T>) => new Promise<T>((resolve) => resolve(loader!()));
   let texts = config.texts[locale];
   let textsLoaded: Promise<unknown> | undefined;
   const withTexts = () =>
-    (textsLoaded ||= deps.config !== undefined ? Promise.resolve() : (deps.loadTexts ? deps.loadTexts() : Promise.reject(new Error('no texts loader'))).then((d) => {
-      config.texts = d.texts;
-      config.categories.forEach((c) => Object.assign(c, d.categories[c.id]));
-      texts = config.texts[locale];
-    }));
+    (textsLoaded ||=
+      deps.config !== undefined
+        ? Promise.resolve()
+        : load(deps.loadTexts).then((d) => {
+            config.texts = d.texts;
+            categories.forEach((c) => Object.assign(c, d.categories[c.id]));
+            texts = config.texts[locale];
+          }));
   const cmpConfig = config.tcf || config.gpp;
-  const sig = readSignals(nav, win);
-  const signal = sig.gpc ? 'gpc' : sig.dnt ? 'dnt' : undefined;
-  const honoured = sig.gpc && config.signals.gpc == 'deny' ? 'gpc' : sig.dnt && config.signals.dnt == 'deny' ? 'dnt' : undefined;
+  // GPC first; a signal is honoured as a refusal unless the policy says to ignore it (R16)
+  const signals = readSignals(nav, win);
+  const signal = signals[0];
+  const honoured = signals.find((k) => config.signals[k] == 'deny');
   const handlers = new Set<(s: ConsentState, p: ConsentState) => void>();
-  const pending = (): ConsentState => ({ status: 'pending', granted: ['necessary'], denied: optional, policyVersion: config.policyVersion, signal });
+  const pending = (): ConsentState => ({ status: 'pending', granted: ['necessary'], denied: optional, policyVersion, signal });
+  const iso = (t: number) => new Date(t).toISOString();
+  const decided = (g: readonly string[], method: ConsentMethod, t: number, consentId: string, p = policyVersion): ConsentState => {
+    const granted = ['necessary', ...optional.filter((c) => g.includes(c))];
+    return { status: 'decided', granted, denied: optional.filter((c) => !granted.includes(c)), method, policyVersion: p, decidedAt: iso(t), consentId, signal };
+  };
   let state = pending();
   let expiresAt = 0;
   let last: ConsentRecord | undefined;
@@ -120,127 +132,117 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
   let destroyed = false;
   let interop: Promise<InteropModule | undefined> | undefined;
   const loadInterop = () =>
-    (interop ||= (deps.loadInterop ? deps.loadInterop() : Promise.reject(new Error('no interop loader'))).then(
+    (interop ||= load(deps.loadInterop).then(
       (m) => (destroyed ? undefined : m),
-      (e) => (log.warn('interop chunk failed to load', e), undefined),
+      (e) => void log.warn('interop chunk failed', e),
     ));
 
   const copy = (s: ConsentState): ConsentState => ({ ...s, granted: s.granted.slice(), denied: s.denied.slice() });
-  const iso = (t: number) => new Date(t).toISOString();
-  const safe = (name: string, fn: () => void) => {
+  // a failing hook, banner or storage is logged (in debug mode) with its stack and never reaches the page
+  const safe = (fn: () => unknown) => {
     try {
       fn();
     } catch (e) {
-      log.warn(name + ' failed', e);
+      log.warn('consent step failed', e);
     }
   };
 
   // R1: the one storage read before a decision; a record of another policy or an expired one counts as none
   let stored: Stored | undefined;
-  safe('reading the consent record', () => {
-    const s = JSON.parse(storage.read() || 'null') as Stored | null;
+  safe(() => {
+    const s = JSON.parse(storage?.read() || 'null') as Stored | null;
     if (s && s.v == 1 && s.f == fp && s.e > now() && Array.isArray(s.g) && typeof s.id == 'string') stored = s;
   });
-  const fromStored = (s: Stored): ConsentState => {
-    const granted = ['necessary', ...optional.filter((c) => s.g.includes(c))];
-    expiresAt = s.e;
-    return { status: 'decided', granted, denied: optional.filter((c) => !granted.includes(c)), method: s.m, policyVersion: s.p, decidedAt: iso(s.t), consentId: s.id, signal };
-  };
+  const fromStored = (s: Stored) => ((expiresAt = s.e), decided(s.g, s.m, s.t, s.id, s.p));
   // a decision that only mirrored a browser signal lapses when the signal is gone; TCF decisions wait for the CMP (R18)
   if (stored && !cmpConfig && !((stored.m == 'gpc' || stored.m == 'dnt') && stored.m != honoured)) state = fromStored(stored);
 
+  // the categories as the banner shows them; call after withTexts()
+  const shownCategories = () => categories.map((c) => ({ id: c.id, label: c.label[locale], description: c.description[locale], required: c.id == 'necessary' }));
+  // what the proof's text hash covers; the serialization is part of the hash, so it never changes
   const shown = () =>
     JSON.stringify([
       locale,
       Object.keys(texts).sort().map((k) => [k, texts[k as keyof typeof texts]]),
-      config.categories.map((c) => [c.id, c.label[locale], c.description[locale]]),
+      shownCategories().map((c) => [c.id, c.label, c.description]),
       config.privacyPolicyUrl,
       config.imprintUrl,
     ]);
 
-  const notify = (previous: ConsentState) => {
-    const s = copy(state);
-    if (gcm) safe('consent mode update', () => gcm!.update(s));
-    if (embeds) safe('embeds', () => embeds!.scan());
-    handlers.forEach((h) => safe('consent handler', () => h(copy(s), copy(previous))));
-    if (win) safe('consent event', () => win.dispatchEvent(new CustomEvent(CONSENT_EVENT, { detail: copy(s) })));
-    banner?.then((b) => b && safe('banner update', () => b.update(s.granted, s.status == 'pending')));
+  // every change reaches Consent Mode, the embeds, the page's handlers and event, and the banner, in that order
+  const change = (next: ConsentState) => {
+    const previous = state;
+    const s = copy((state = next));
+    safe(() => gcm?.update(s));
+    safe(() => embeds?.scan());
+    handlers.forEach((h) => safe(() => h(copy(s), copy(previous))));
+    safe(() => win?.dispatchEvent(new CustomEvent(CONSENT_EVENT, { detail: copy(s) })));
+    banner?.then((b) => safe(() => b?.update(s.granted, s.status == 'pending')));
   };
 
   const decide = (grantedIn: readonly string[], method: ConsentMethod, layer: NonNullable<ConsentRecord['layer']>, tcString?: string) => {
-    const granted = ['necessary', ...optional.filter((c) => grantedIn.includes(c))];
-    const denied = optional.filter((c) => !granted.includes(c));
-    const previous = state;
-    // R9/R11: taking back anything granted before is recorded as a withdrawal
-    if (previous.status == 'decided' && previous.granted.some((c) => !granted.includes(c))) method = 'withdrawal';
     const t = now();
     const consentId = uuid();
-    expiresAt = t + config.lifetimeDays * DAY_MS;
-    state = { status: 'decided', granted, denied, method, policyVersion: config.policyVersion, decidedAt: iso(t), consentId, signal };
-    const s: Stored = { v: 1, id: consentId, g: granted.slice(1), m: method, t, e: expiresAt, p: config.policyVersion, f: fp };
-    safe('writing the consent record', () => storage.write(JSON.stringify(s)));
-    notify(previous);
+    const e = (expiresAt = t + lifetimeDays * DAY_MS);
+    const next = decided(grantedIn, method, t, consentId);
+    const { granted, denied } = next;
+    // R9/R11: taking back anything granted before is recorded as a withdrawal
+    if (state.status == 'decided' && state.granted.some((c) => !granted.includes(c))) next.method = method = 'withdrawal';
+    safe(() => storage?.write(JSON.stringify({ v: 1, id: consentId, g: granted.slice(1), m: method, t, e, p: policyVersion, f: fp } satisfies Stored)));
+    change(next);
     // the hash covers the texts of the shown locale, loaded first when they are the shipped defaults
     // a failed load is not cached, so the next decision of this page tries again
-    (textHash ||= withTexts().then(() => sha256Hex(shown()), () => (textHash = textsLoaded = undefined))).then((hash) => {
-      if (!hash) return log.warn('no consent texts or no SubtleCrypto (insecure context?): consent proof record not sent');
-      const r: ConsentRecord = { consentId, timestamp: iso(t), policyVersion: config.policyVersion, textHash: hash, locale, granted, denied, method, layer, sdkVersion, expiresAt: iso(expiresAt) };
+    (textHash ||= withTexts().then(() => sha256Hex(shown()), () => (textHash = textsLoaded = undefined))).then((textHash) => {
+      if (!textHash) return log.warn('proof record not sent: no consent texts or no SubtleCrypto (insecure context?)');
+      const r: ConsentRecord = { consentId, timestamp: iso(t), policyVersion, textHash, locale, granted, denied, method, layer, sdkVersion, expiresAt: iso(e) };
       if (tcString) r.tcString = tcString;
-      last = r;
-      safe('posting the consent record', () => postRecord(r));
+      safe(() => postRecord((last = r)));
     });
   };
 
   // clickjacking guard: in a frame of another origin a visitor may be tricked into clicking an invisible banner, so
   // consent is not collected there (CONSENT-RULES "Clickjacking"); same-origin frames and consent.set() still work
-  let framed = false;
+  let framed: unknown;
   try {
-    framed = !!win && win.top !== win.self && !win.top!.location.href;
+    framed = win && win.top !== win.self && !win.top!.location.href;
   } catch {
     framed = true;
   }
-  let framedLogged = false;
+  if (framed) log.warn('framed by another origin: consent is not collected here');
   const mount = (show: BannerOptions['show']): Promise<BannerHandle | undefined> =>
     framed
-      ? (framedLogged || log.warn('framed by another origin: the consent banner is not shown and consent is not collected here'), (framedLogged = true), Promise.resolve(undefined))
-      : (banner ||= (deps.loadBanner ? Promise.all([deps.loadBanner(), withTexts()]) : Promise.reject(new Error('no banner loader')))
-      .then(([m]) =>
-        m.mountBanner({
-          locale,
-          texts,
-          categories: config.categories.map((c) => ({ id: c.id, label: c.label[locale], description: c.description[locale], required: c.id == 'necessary' })),
-          privacyPolicyUrl: config.privacyPolicyUrl,
-          imprintUrl: config.imprintUrl,
-          granted: state.granted,
-          show,
-          nonce: deps.nonce,
-          document: doc,
-          onDecision: (d) => safe('banner decision', () => decide(d.granted, d.action, d.layer)),
-        }),
-      )
-      .catch((e) => {
-        banner = undefined;
-        log.error('consent banner could not be shown; the visitor stays undecided', e);
-        return undefined;
-      }));
+      ? Promise.resolve(undefined)
+      : (banner ||= Promise.all([load(deps.loadBanner), deps.loadBanner && withTexts()])
+          .then(([m]) =>
+            m.mountBanner({
+              locale,
+              texts,
+              categories: shownCategories(),
+              privacyPolicyUrl: config.privacyPolicyUrl,
+              imprintUrl: config.imprintUrl,
+              granted: state.granted,
+              show,
+              nonce: deps.nonce,
+              document: doc,
+              onDecision: (d) => safe(() => decide(d.granted, d.action, d.layer)),
+            }),
+          )
+          .catch((e) => void ((banner = undefined), log.error('consent banner failed; visitor stays undecided', e))));
 
   const expired = () => {
     if (state.status == 'decided' && now() >= expiresAt) {
-      const previous = state;
-      state = pending();
-      notify(previous);
+      change(pending());
       if (!cmpConfig) mount('banner');
     }
   };
 
   const open = (opener?: Element | null) => {
-    if (cmpConfig) return log.warn('consent comes from the CMP; open its settings instead');
-    mount(state.status == 'pending' ? 'banner' : 'none').then((b) => b && safe('banner open', () => b.open(opener)));
+    if (cmpConfig) return log.warn('consent comes from the CMP: open its settings');
+    mount(state.status == 'pending' ? 'banner' : 'none').then((b) => safe(() => b?.open(opener)));
   };
 
   const onDocClick = (e: Event) => {
-    const t = e.target as Element | null;
-    const el = t && t.closest && t.closest('[data-touchpoint-consent="open"]');
+    const el = (e.target as Element | null)?.closest?.('[data-touchpoint-consent="open"]');
     if (el) {
       e.preventDefault();
       open(el);
@@ -249,17 +251,14 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
 
   const manager: ConsentManager = {
     get: () => (expired(), copy(state)),
-    allows: (c) => (expired(), c == 'necessary' || (state.status == 'decided' && state.granted.includes(c))),
+    // granted always holds `necessary`, and nothing else while pending
+    allows: (c) => (expired(), state.granted.includes(c)),
     set(choices, options) {
-      safe('consent.set', () => {
-        const method = options?.method == 'cmp' ? 'cmp' : 'api';
-        // R18: only categories the configuration knows and the caller explicitly granted; everything else is denied
-        const granted = choices && typeof choices == 'object' ? optional.filter((c) => choices[c] === true) : [];
-        decide(granted, method, 'none');
-      });
+      // R18: only categories the configuration knows and the caller explicitly granted; everything else is denied
+      safe(() => decide(optional.filter((c) => choices?.[c] === true), options?.method == 'cmp' ? 'cmp' : 'api', 'none'));
       return copy(state);
     },
-    open: (opener) => safe('consent.open', () => open(opener)),
+    open: (opener) => safe(() => open(opener)),
     onChange(handler) {
       handlers.add(handler);
       return () => void handlers.delete(handler);
@@ -279,17 +278,17 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
 
   if (doc && win) {
     doc.addEventListener('click', onDocClick);
-    if (config.googleConsentMode) safe('consent mode default', () => (gcm = createGcmBridge({ config: config.googleConsentMode!, window: win })));
-    if (gcm && state.status == 'decided') safe('consent mode update', () => gcm!.update(copy(state)));
+    // the Consent Mode default goes out at once, then the stored decision (the bridge skips a pending one)
+    if (config.googleConsentMode) safe(() => (gcm = createGcmBridge({ config: config.googleConsentMode!, window: win })).update(copy(state)));
     if (deps.embeds !== false) {
       // the embed activator loads with the interop chunk once the page has a data-consent placeholder, now or later
       const start = () =>
-        loadInterop().then((m) => m && safe('embeds', () => (embeds = m.startEmbeds({ document: doc, window: win, allows: manager.allows, onSkip: (el, why) => log.warn('embed not activated: ' + why, el) }))));
+        loadInterop().then((m) => m && safe(() => (embeds = m.startEmbeds({ document: doc, window: win, allows: manager.allows, onSkip: (el, why) => log.warn('embed not activated: ' + why, el) }))));
       if (doc.querySelector(EMBED_SELECTOR)) start();
       else if (typeof MutationObserver == 'function') {
         // only the added subtrees are searched, so a busy page without embeds pays little per mutation
         const has = (n: Node) => n.nodeType == 1 && ((n as Element).matches(EMBED_SELECTOR) || !!(n as Element).querySelector(EMBED_SELECTOR));
-        watcher = new MutationObserver((list) => list.some((r) => Array.prototype.some.call(r.addedNodes, has)) && (watcher!.disconnect(), start()));
+        watcher = new MutationObserver((list) => list.some((r) => [...r.addedNodes].some(has)) && (watcher!.disconnect(), start()));
         watcher.observe(doc.documentElement, { childList: true, subtree: true });
       }
     }
@@ -299,27 +298,19 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
   const fromCmp = (granted: string[], tcString?: string) => {
     const same = (s: readonly string[]) => s.length == granted.length && s.every((c) => granted.includes(c));
     // each page load repeats the CMP's answer; only a changed choice makes a new proof record
-    if (state.status == 'decided' && state.method == 'tcf' && same(state.granted.slice(1))) return;
-    if (state.status == 'pending' && stored && stored.m == 'tcf' && same(stored.g)) {
-      state = fromStored(stored);
-      return notify(pending());
-    }
+    if (state.method == 'tcf' && same(state.granted.slice(1))) return;
+    if (state.status == 'pending' && stored && stored.m == 'tcf' && same(stored.g)) return change(fromStored(stored));
     decide(granted, 'tcf', 'none', tcString);
   };
   if (cmpConfig && win) {
     const onFail = (why: string) => log.warn(`consent CMP gave no answer (${why}); staying denied`);
     loadInterop().then((m) => {
-      if (!m) return onFail('interop chunk not loaded');
-      safe('CMP reader', () => {
-        reader = config.gpp
-          ? m.startGppReader({ config: config.gpp, window: win, onFail, onDecision: (g) => safe('CMP decision', () => fromCmp(g)) })
-          : m.startTcfReader({ config: config.tcf!, window: win, onFail, onDecision: (g, tc) => safe('CMP decision', () => fromCmp(g, tc)) });
-      });
+      if (!m) return onFail('no interop chunk');
+      // the GPP and TCF readers take the same deps; gpp and tcf never come together (validate-config)
+      const start = (config.gpp ? m.startGppReader : m.startTcfReader) as InteropModule['startTcfReader'];
+      safe(() => (reader = start({ config: cmpConfig, window: win, onFail, onDecision: (g, tc) => safe(() => fromCmp(g, tc)) })));
     });
-  } else if (state.status == 'pending' && honoured) {
-    decide([], honoured, 'none');
-    mount('notice');
-  } else if (state.status == 'pending') mount('banner');
+  } else if (state.status == 'pending') mount(honoured ? (decide([], honoured, 'none'), 'notice') : 'banner');
 
   return manager;
 }

@@ -3,23 +3,18 @@
  * Imports nothing. Reads navigator/window properties only; no storage, no request.
  */
 
-/** Which opt-out signals the browser sends. */
-export interface PrivacySignals {
-  gpc: boolean;
-  dnt: boolean;
-}
+/** An opt-out signal the browser sends. */
+export type PrivacySignal = 'gpc' | 'dnt';
 
 /**
- * Reads GPC (`navigator.globalPrivacyControl === true || '1'`) and DNT (`navigator.doNotTrack`, `window.doNotTrack`,
- * `navigator.msDoNotTrack` equal to `'1'`; old Firefox sent `'yes'`).
+ * The signals the browser sends, GPC first: GPC is `navigator.globalPrivacyControl === true || '1'`, DNT is
+ * `navigator.doNotTrack`, `window.doNotTrack` or `navigator.msDoNotTrack` equal to `'1'` (old Firefox sent `'yes'`).
  * @example
- * readSignals(navigator, window) // → { gpc: true, dnt: false }
+ * readSignals(navigator, window) // → ['gpc'] when only GPC is on
  */
-export function readSignals(nav?: unknown, win?: unknown): PrivacySignals {
-  const n = (nav || {}) as Record<string, unknown>;
-  const on = (v: unknown) => v === '1' || v === 'yes';
-  return {
-    gpc: n.globalPrivacyControl === true || n.globalPrivacyControl === '1',
-    dnt: on(n.doNotTrack) || on(n.msDoNotTrack) || on(((win || {}) as Record<string, unknown>).doNotTrack),
-  };
+export function readSignals(nav?: unknown, win?: unknown): PrivacySignal[] {
+  const n = nav as Record<string, unknown> | undefined;
+  const gpc = n?.globalPrivacyControl;
+  const dnt = [n?.doNotTrack, n?.msDoNotTrack, (win as Record<string, unknown> | undefined)?.doNotTrack].some((v) => v === '1' || v === 'yes');
+  return [gpc === true || gpc === '1' ? 'gpc' : '', dnt ? 'dnt' : ''].filter(Boolean) as PrivacySignal[];
 }

@@ -7,7 +7,7 @@ import type { ConsentConfig, ConsentState } from '../types';
 type GcmConfig = NonNullable<ConsentConfig['googleConsentMode']>;
 type GcmValue = 'granted' | 'denied';
 
-const KEYS = 'ad_storage ad_user_data ad_personalization analytics_storage functionality_storage personalization_storage security_storage'.split(' ');
+export const GCM_KEYS = 'ad_storage ad_user_data ad_personalization analytics_storage functionality_storage personalization_storage security_storage'.split(' ');
 
 /** The Consent Mode bridge; `update` is called with every stored decision at load and on each change. */
 export interface GcmBridge {
@@ -24,7 +24,7 @@ export function gcmValues(mapping: GcmConfig['mapping'], granted: readonly strin
   const out: Record<string, GcmValue> = {};
   const ok: Record<string, boolean> = {};
   for (const cat in mapping) for (const k of mapping[cat]) ok[k] = ok[k] !== false && granted.includes(cat);
-  for (const k of KEYS) out[k] = ok[k] ? 'granted' : 'denied';
+  for (const k of GCM_KEYS) out[k] = ok[k] ? 'granted' : 'denied';
   return out;
 }
 
@@ -42,7 +42,7 @@ export function createGcmBridge(deps: { config: GcmConfig; window: Window }): Gc
   // gtag.js only reads real `arguments` objects from the dataLayer, not arrays
   function gtag(..._args: unknown[]) {
     // eslint-disable-next-line prefer-rest-params
-    (w.dataLayer = w.dataLayer || []).push(arguments);
+    (w.dataLayer ||= []).push(arguments);
   }
   const dflt: Record<string, unknown> = gcmValues(mapping, ['necessary']);
   if (waitForUpdateMs !== undefined) dflt.wait_for_update = waitForUpdateMs;
