@@ -180,7 +180,7 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     banner?.then((b) => safe(() => b?.update(s.granted, s.status == 'pending')));
   };
 
-  const decide = (grantedIn: readonly string[], method: ConsentMethod, layer: NonNullable<ConsentRecord['layer']>, tcString?: string) => {
+  const decide = (grantedIn: readonly string[], method: ConsentMethod, layer: NonNullable<ConsentRecord['layer']>, cmpString?: string) => {
     const t = now();
     const consentId = uuid();
     const e = (expiresAt = t + lifetimeDays * DAY_MS);
@@ -195,7 +195,8 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
     (textHash ||= withTexts().then(() => sha256Hex(shown()), () => (textHash = textsLoaded = undefined))).then((textHash) => {
       if (!textHash) return log.warn('proof record not sent: no consent texts or no SubtleCrypto (insecure context?)');
       const r: ConsentRecord = { consentId, timestamp: iso(t), policyVersion, textHash, locale, granted, denied, method, layer, sdkVersion, expiresAt: iso(e) };
-      if (tcString) r.tcString = tcString;
+      // the CMP's own proof: the TCF TC string, or the GPP string when a GPP CMP decided
+      if (cmpString) r[config.gpp ? 'gppString' : 'tcString'] = cmpString;
       safe(() => postRecord((last = r)));
     });
   };
@@ -295,12 +296,12 @@ export function createConsentManager(deps: ConsentManagerDeps): ConsentManager |
   }
 
   // R18: a TCF or GPP CMP decides; until its final answer the visitor stays pending (denied), and a broken CMP keeps it so
-  const fromCmp = (granted: string[], tcString?: string) => {
+  const fromCmp = (granted: string[], cmpString?: string) => {
     const same = (s: readonly string[]) => s.length == granted.length && s.every((c) => granted.includes(c));
     // each page load repeats the CMP's answer; only a changed choice makes a new proof record
     if (state.method == 'tcf' && same(state.granted.slice(1))) return;
     if (state.status == 'pending' && stored && stored.m == 'tcf' && same(stored.g)) return change(fromStored(stored));
-    decide(granted, 'tcf', 'none', tcString);
+    decide(granted, 'tcf', 'none', cmpString);
   };
   if (cmpConfig && win) {
     const onFail = (why: string) => log.warn(`consent CMP gave no answer (${why}); staying denied`);

@@ -23,6 +23,8 @@ export const consentRecordSchema = z.object({
   sdkVersion: z.string().max(32),
   /** The TCF TC string, only when the decision came from a TCF CMP. */
   tcString: z.string().max(10000).optional(),
+  /** The IAB GPP string, only when the decision came from a GPP CMP. */
+  gppString: z.string().max(10000).optional(),
   /** When the decision expires, ISO-8601 UTC. */
   expiresAt: z.string().optional(),
 }).strict();

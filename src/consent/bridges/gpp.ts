@@ -58,7 +58,7 @@ export function gppGranted(config: GppConfig, section: GppTcfSection | null | un
  * Starts listening to an existing GPP CMP. Reads the `tcfeuv2` section only after `signalStatus` is `ready` (the CMP
  * has finished its UI and the strings are final); when the EU section does not apply, nothing is granted. Without an
  * answer within `timeoutMs`, or without a CMP, calls `onFail` and the visitor stays denied.
- * @param deps.onDecision - receives the granted categories of each ready signal
+ * @param deps.onDecision - receives the granted categories of each ready signal and the CMP's GPP string (for the proof record)
  * @param deps.onFail - receives why nothing was granted ('no-cmp' | 'timeout' | 'error')
  * @example
  * startGppReader({ config: config.gpp, window, onDecision: (g) => decide(g, 'tcf'), onFail: log.warn });
@@ -66,7 +66,7 @@ export function gppGranted(config: GppConfig, section: GppTcfSection | null | un
 export function startGppReader(deps: {
   config: GppConfig;
   window: Window;
-  onDecision(granted: string[]): void;
+  onDecision(granted: string[], gppString?: string): void;
   onFail(reason: 'no-cmp' | 'timeout' | 'error'): void;
 }): GppReader {
   const api = (deps.window as unknown as { __gpp?: GppApi }).__gpp;
@@ -84,7 +84,7 @@ export function startGppReader(deps: {
       if (stopped) return;
       answered = true;
       clearTimeout(timer);
-      deps.onDecision(granted);
+      deps.onDecision(granted, typeof ping.gppString == 'string' ? ping.gppString : undefined);
     };
     // a CMP that says the EU section does not apply gives no consent for it: nothing is granted (fail closed)
     if (!applies) return done([]);

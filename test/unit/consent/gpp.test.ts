@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gppGranted, startGppReader, type GppEvent, type GppTcfSection } from '../../../src/consent/bridges/gpp';
 import * as interop from '../../../src/consent/interop';
 import { createConsentManager } from '../../../src/consent/manager';
-import type { ConsentRecord } from '../../../src/schema/consent-record';
+import { consentRecordSchema, type ConsentRecord } from '../../../src/schema/consent-record';
 import { config, flush, memoryStorage, quietLog } from './helpers';
 
 const cfg = { purposes: { analytics: [8, 9], marketing: [2, 3, 4, 7] }, timeoutMs: 200 };
@@ -19,7 +19,7 @@ function fakeGpp(initial: { signalStatus?: string; applicableSections?: number[]
   let next = 1;
   let section: GppTcfSection | null = null;
   let failReads = false;
-  const ping = { gppVersion: '1.1', cmpStatus: 'loaded', signalStatus: initial.signalStatus ?? 'not ready', applicableSections: initial.applicableSections ?? [2], sectionList: ['tcfeuv2'] };
+  const ping = { gppVersion: '1.1', cmpStatus: 'loaded', signalStatus: initial.signalStatus ?? 'not ready', applicableSections: initial.applicableSections ?? [2], sectionList: ['tcfeuv2'], gppString: 'DBAA' };
   const api = vi.fn((cmd: string, cb: (d: unknown, ok: boolean) => void, param?: unknown) => {
     calls.push(param === undefined ? cmd : `${cmd}:${param}`);
     if (cmd == 'addEventListener') {
@@ -36,6 +36,7 @@ function fakeGpp(initial: { signalStatus?: string; applicableSections?: number[]
     /** The visitor chose in the CMP: the section is final and the signal ready. */
     choose(s: GppTcfSection) {
       section = s;
+      ping.gppString = 'DBABMA~CQ' + JSON.stringify(s).length;
       ping.signalStatus = 'ready';
       emit('signalStatus', 'ready');
     },
@@ -51,6 +52,7 @@ function fakeGpp(initial: { signalStatus?: string; applicableSections?: number[]
     },
     changeSection(s: GppTcfSection) {
       section = s;
+      ping.gppString = 'DBABMA~CP' + JSON.stringify(s).length;
       emit('sectionChange', 'tcfeuv2');
     },
   };
@@ -143,6 +145,12 @@ describe('IAB GPP 1.1 reader', () => {
     cmp.changeSection({ PurposeConsents: bits([1]) });
     await flush();
     expect(records.map((r) => r.method)).toEqual(['tcf', 'withdrawal']);
+    // each proof record carries the GPP string the CMP had when it decided, never a TC string
+    const strings = records.map((r) => r.gppString);
+    expect(strings[0]).toMatch(/^DBABMA~CQ\d+$/);
+    expect(strings[1]).toMatch(/^DBABMA~CP\d+$/);
+    expect(records.every((r) => r.tcString === undefined)).toBe(true);
+    for (const r of records) expect(consentRecordSchema.safeParse(r).success).toBe(true);
     expect(load).not.toHaveBeenCalled();
     m.destroy();
     expect(cmp.listeners.size).toBe(0);
