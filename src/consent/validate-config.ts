@@ -70,9 +70,9 @@ const oneOf =
     return v === undefined ? a[0] : a.includes(v) ? v : no(at, 'must be one of: ' + values);
   };
 const list =
-  (ok: (x: unknown) => unknown, message: string, min = 0): Check =>
+  (ok: (x: unknown) => unknown, message: string, max: number, min = 0): Check =>
   (v, at) =>
-    Array.isArray(v) && v.length >= min && v.every(ok) ? v : no(at, message);
+    Array.isArray(v) && v.length >= min && v.length <= max && v.every(ok) ? v : no(at, `${message}, ${min || 0} to ${max} of them`);
 
 /**
  * Checks and normalises a consent configuration in the browser.
@@ -104,8 +104,8 @@ export function validateConfig(input: unknown): ConsentConfig | string {
   // the TCF and GPP readers share one shape: purposes per category, optional vendor id, timeout
   const cmp = optional(
     object({
-      purposes: record(ID, both(list((n) => Number.isInteger(n) && (n as number) > 0 && (n as number) < 12, 'must list TCF purposes 1-11', 1), known())),
-      vendorId: int(1, 1e9),
+      purposes: record(ID, both(list((n) => Number.isInteger(n) && (n as number) > 0 && (n as number) < 12, 'must list TCF purposes 1-11', 11, 1), known())),
+      vendorId: int(1, 65535),
       timeoutMs: int(100, 6e4, 5e3),
     }),
   );
@@ -148,9 +148,9 @@ export function validateConfig(input: unknown): ConsentConfig | string {
       googleConsentMode: optional(
         object({
           mode: oneOf('basic advanced'),
-          mapping: (v, at) => (v === undefined ? GCM_DEFAULT : record(ID, both(list((k) => GCM_KEYS.includes(k as string), 'must list Consent Mode keys'), known(GCM_DEFAULT)))(v, at)),
+          mapping: (v, at) => (v === undefined ? GCM_DEFAULT : record(ID, both(list((k) => GCM_KEYS.includes(k as string), 'must list Consent Mode keys', 7), known(GCM_DEFAULT)))(v, at)),
           waitForUpdateMs: int(0, 1e4),
-          region: optional(list((r) => is(r, /^(?!EU$)[A-Z]{2}(-[A-Z0-9]{1,3})?$/), 'must list ISO 3166 codes (not "EU")')),
+          region: optional(list((r) => is(r, /^(?!EU$)[A-Z]{2}(-[A-Z0-9]{1,3})?$/), 'must list ISO 3166 codes (not "EU")', 300)),
         }),
       ),
       tcf: cmp,

@@ -84,7 +84,7 @@ export const consentConfigSchema = z
     /** Version of the consent policy, recorded in every proof record. */
     policyVersion: z.string().max(64).refine((s) => s.trim().length > 0, { message: 'must not be empty' }),
     /** Policy version of the last *material* change; defaults to `policyVersion`. Keep it unchanged for copy-only edits (R12). */
-    materialVersion: z.string().min(1).max(64).optional(),
+    materialVersion: z.string().max(64).refine((s) => s.trim().length > 0, { message: 'must not be empty' }).optional(),
     defaultLocale: z.string().regex(LOCALE).default('de'),
     fallbackLocale: z.string().regex(LOCALE).default('en'),
     categories: z.array(categorySchema).min(2).max(20),
@@ -111,7 +111,8 @@ export const consentConfigSchema = z
       .strictObject({
         /** TCF purposes (1–11) each category needs; purpose 1 is always required too. Unmapped categories stay denied. */
         purposes: z.record(z.string().regex(ID), z.array(z.number().int().min(1).max(11)).min(1).max(11)),
-        vendorId: z.number().int().positive().optional(),
+        /** The vendor's IAB Global Vendor List id (TC strings encode them in 16 bits). */
+        vendorId: z.number().int().positive().max(65535).optional(),
         timeoutMs: z.number().int().min(100).max(60000).default(DEFAULT_TCF_TIMEOUT_MS),
       })
       .optional(),
@@ -119,7 +120,8 @@ export const consentConfigSchema = z
     gpp: z
       .strictObject({
         purposes: z.record(z.string().regex(ID), z.array(z.number().int().min(1).max(11)).min(1).max(11)),
-        vendorId: z.number().int().positive().optional(),
+        /** The vendor's IAB Global Vendor List id (TC strings encode them in 16 bits). */
+        vendorId: z.number().int().positive().max(65535).optional(),
         timeoutMs: z.number().int().min(100).max(60000).default(DEFAULT_TCF_TIMEOUT_MS),
       })
       .optional(),

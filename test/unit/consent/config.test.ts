@@ -151,7 +151,17 @@ describe('browser validator (lean twin of the schema)', () => {
     ['gpp purpose', config({ gpp: { purposes: { analytics: [12] } } })],
     ['gpp unknown category', config({ gpp: { purposes: { sales: [1] } } })],
     ['tcf and gpp', config({ tcf: { purposes: { analytics: [1] } }, gpp: { purposes: { analytics: [1] } } })],
+    ['twelve tcf purposes', config({ tcf: { purposes: { analytics: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1] } } })],
+    ['eight Consent Mode keys', config({ googleConsentMode: { mapping: { analytics: ['analytics_storage', 'ad_storage', 'ad_user_data', 'ad_personalization', 'functionality_storage', 'personalization_storage', 'security_storage', 'ad_storage'] } } })],
+    ['301 regions', config({ googleConsentMode: { region: Array(301).fill('DE') } })],
+    ['a vendor id over 16 bits', config({ gpp: { purposes: { analytics: [1] }, vendorId: 65536 } })],
+    ['a blank materialVersion', config({ materialVersion: '  ' })],
   ];
+  it('accepts the limits themselves like the schema does', () => {
+    const v = config({ googleConsentMode: { region: Array(300).fill('DE') }, tcf: { purposes: { analytics: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }, vendorId: 65535 } });
+    expect(checkConfig(v).ok).toBe(true);
+    expect(typeof validateConfig(v)).toBe('object');
+  });
   it.each(bad)('rejects %s like the schema does', (_, v) => {
     expect(checkConfig(v).ok).toBe(false);
     expect(typeof validateConfig(v)).toBe('string');
