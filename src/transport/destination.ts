@@ -62,12 +62,12 @@ export function createDestination(o: DestinationOptions): Destination {
       const headers = { ...r.headers };
       let body: BodyInit = r.text;
       // page-hide bodies stay plain: compressing is async and the page is going
-      if (!unload && a!.gzip && body.length >= GZIP_MIN_BYTES && typeof CompressionStream == 'function') {
+      if (!unload && a!.gzip && body.length >= GZIP_MIN_BYTES) {
         try {
           body = new Uint8Array(await new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
           headers['Content-Encoding'] = 'gzip';
         } catch {
-          // send it plain
+          // no CompressionStream (or it failed): send it plain
         }
       }
       try {

@@ -13,7 +13,7 @@ export const basicAuth = (user: string): string => 'Basic ' + btoa(user + ':');
 /** Reads `{ rejected: [{ messageId }] }` from a 2xx answer of our collector (and Segment-style collectors). */
 export function rejectedIds(body: unknown): string[] | undefined {
   const list = (body as { rejected?: unknown })?.rejected;
-  return Array.isArray(list) ? (list.map((r) => r && (r as { messageId?: unknown }).messageId).filter((id) => typeof id == 'string') as string[]) : undefined;
+  return Array.isArray(list) ? (list.map((r) => (r as { messageId?: unknown })?.messageId).filter((id) => typeof id == 'string') as string[]) : undefined;
 }
 
 /**
