@@ -5,7 +5,7 @@
  */
 import type { TouchpointEvent } from '../schema/event';
 import type { FormatAdapter } from './formats/types';
-import type { Destination, Send, SendResult } from './types';
+import type { Destination, SendResult } from './types';
 
 export type { Destination };
 import { classifyResponse, parseRetryAfter } from './http';
