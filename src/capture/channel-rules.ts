@@ -129,7 +129,7 @@ function site(host: string, whole?: 1): string {
 }
 
 /** Registrable domain of a host ("shop.example.co.uk" → "example.co.uk"). */
-const siteOf = (host: string): string => site(host.replace(/:\d+$/, '').replace(/^www\./, ''), 1);
+const siteOf = (host: string): string => site(host.replace(/:\d+$|^www\./g, ''), 1);
 
 /**
  * The GA4 site category of a source (a utm_source value or a referrer host), or undefined (always for webmail hosts).
@@ -163,7 +163,7 @@ export function deriveSourceMedium(input: ChannelInput): { source: string; mediu
   const paid = PAID_CLICK_IDS.find(([k]) => norm(ids[k]));
   const m = /^[a-z][\w+.-]*:\/\/(?:[^/?#@]*@)?([^/?#:]+)/.exec(norm(i.referrer));
   // host without "www." or a trailing dot
-  const host = m ? m[1].replace(/^www\./, '').replace(/\.$/, '') : '';
+  const host = m ? m[1].replace(/^www\.|\.$/g, '') : '';
   const to = (source: string, medium: string) => ({ source, medium });
   // explicit utm tags win over click ids: the site tagged them on purpose and we cannot see the ad network type
   return source || medium || paid
