@@ -35,20 +35,17 @@ const keySet = (keys: readonly string[]) => new Set((Array.isArray(keys) ? keys 
 
 /** A query string with the values of `keys` (by name, decoded, or its last bracketed part) and e-mail addresses redacted. */
 function redactQuery(query: string, keys: Set<string>): string {
-  return query
-    .split('&')
-    .map((part) => {
-      const i = part.indexOf('=');
-      let k = part.slice(0, i).replace(/\+/g, ' ');
-      try {
-        k = decodeURIComponent(k);
-      } catch {
-        // a malformed escape stays as written
-      }
-      k = k.trim().toLowerCase();
-      return i < 0 ? emails(part) : part.slice(0, i + 1) + (keys.has(k) || keys.has((/\[([^\]]*)\]$/.exec(k) || [])[1]!) ? REDACTED : emails(part.slice(i + 1)));
-    })
-    .join('&');
+  return query.replace(/[^&]+/g, (part) => {
+    const i = part.indexOf('=');
+    let k = part.slice(0, i).replace(/\+/g, ' ');
+    try {
+      k = decodeURIComponent(k);
+    } catch {
+      // a malformed escape stays as written
+    }
+    k = k.trim().toLowerCase();
+    return i < 0 ? emails(part) : part.slice(0, i + 1) + (keys.has(k) || keys.has((/\[([^\]]*)\]$/.exec(k) || [])[1]!) ? REDACTED : emails(part.slice(i + 1)));
+  });
 }
 
 /** "path?query" with e-mail addresses in the path and the query redacted. */
