@@ -7,16 +7,8 @@ import type { Campaign } from '../schema/event';
 /** Longest campaign value kept, in characters (the schema's limit). */
 export const MAX_CAMPAIGN_VALUE_LENGTH = 2048;
 
-/** utm parameter → Segment campaign field. */
-const UTM_FIELDS: Record<string, string> = {
-  utm_source: 'source',
-  utm_medium: 'medium',
-  utm_campaign: 'name',
-  utm_term: 'term',
-  utm_content: 'content',
-  utm_id: 'id',
-  utm_source_platform: 'source_platform',
-};
+// utm_* parameters kept under their Segment name: the part after "utm_", except utm_campaign, which is `name`
+const UTM = /^utm_(source|medium|campaign|term|content|id|source_platform)$/;
 
 /**
  * Click ids kept under their own names, in the order {@link campaignKey} prefers them; the same list as the schema's
@@ -44,7 +36,7 @@ export function parseCampaign(search: string): Campaign | undefined {
   const q = search.split('#')[0];
   new URLSearchParams(q.slice(q.indexOf('?') + 1)).forEach((value, key) => {
     key = key.toLowerCase();
-    const field = UTM_FIELDS[key] || ((CAMPAIGN_CLICK_IDS as readonly string[]).includes(key) ? key : '');
+    const field = key == 'utm_campaign' ? 'name' : UTM.test(key) ? key.slice(4) : (CAMPAIGN_CLICK_IDS as readonly string[]).includes(key) ? key : '';
     const v = value.trim().slice(0, MAX_CAMPAIGN_VALUE_LENGTH);
     if (field && v && !(out && field in out)) (out ||= {})[field] = v;
   });

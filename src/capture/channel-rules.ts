@@ -48,13 +48,8 @@ export interface ChannelInput {
   clickIds?: Partial<Record<'gclid' | 'dclid' | 'gbraid' | 'wbraid' | 'fbclid' | 'msclkid' | 'ttclid' | 'li_fat_id', string>>;
 }
 
-/** The normalised traffic a rule tests: lower-cased source, medium, campaign and the source's site category. */
-export interface Traffic {
-  source: string;
-  medium: string;
-  campaign: string;
-  category: SourceCategory | undefined;
-}
+/** A rule's test, given the lower-cased medium, the source's site category, the source and the campaign. */
+export type ChannelTest = (medium: string, category: SourceCategory | undefined, source: string, campaign: string) => boolean;
 
 /**
  * A compact, representative excerpt of GA4's source categories list. An entry with a dot matches that host and its
@@ -67,11 +62,11 @@ export interface Traffic {
  */
 export const SOURCE_CATEGORIES = {
   // shopping first: "shopping.google.com" must not fall to the search name "google"
-  shopping: ['google shopping', 'shopping.google.com', 'shopping.yahoo.com', 'amazon', 'ebay', 'idealo', 'etsy', 'walmart', 'aliexpress', 'alibaba', 'shopify', 'shop.app', 'zalando', 'otto', 'rakuten', 'mercadolibre', 'shopzilla', 'pricerunner', 'kelkoo', 'billiger', 'geizhals'],
-  social: ['facebook', 'fb', 'instagram', 'ig', 'linkedin', 'lnkd.in', 'twitter', 't.co', 'x', 'pinterest', 'reddit', 'tiktok', 'snapchat', 'xing', 'threads', 'bsky.app', 'mastodon.social', 'tumblr', 'quora', 'vk', 'weibo', 'whatsapp', 'discord', 'messenger'],
-  video: ['youtube', 'youtu.be', 'vimeo', 'twitch', 'dailymotion', 'wistia'],
-  search: ['google', 'bing', 'yahoo', 'duckduckgo', 'ecosia', 'baidu', 'yandex', 'ya.ru', 'qwant', 'search.brave.com', 'startpage', 'naver', 'seznam', 'ask', 'aol', 'so.com', 'sogou', 'daum'],
-} as const;
+  shopping: 'google shopping,shopping.google.com,shopping.yahoo.com,amazon,ebay,idealo,etsy,walmart,aliexpress,alibaba,shopify,shop.app,zalando,otto,rakuten,mercadolibre,shopzilla,pricerunner,kelkoo,billiger,geizhals'.split(','),
+  social: 'facebook,fb,instagram,ig,linkedin,lnkd.in,twitter,t.co,x,pinterest,reddit,tiktok,snapchat,xing,threads,bsky.app,mastodon.social,tumblr,quora,vk,weibo,whatsapp,discord,messenger'.split(','),
+  video: 'youtube,youtu.be,vimeo,twitch,dailymotion,wistia'.split(','),
+  search: 'google,bing,yahoo,duckduckgo,ecosia,baidu,yandex,ya.ru,qwant,search.brave.com,startpage,naver,seznam,ask,aol,so.com,sogou,daum'.split(','),
+};
 
 // second-level labels under a country code ("google.co.uk", "yahoo.co.jp"); a real public suffix list is too heavy
 const SLD = /^(co|com|net|org|ac|gov|edu|ne|or|go)$/;
@@ -81,32 +76,35 @@ const PAID = /^(.*cp.*|ppc|retargeting|paid.*)$/;
 const SHOP_CAMPAIGN = /^(.*(([^a-df-z]|^)shop|shopping).*)$/;
 const EMAIL = /^e[-_ ]?mail$/;
 
+const paid: ChannelTest = (m) => PAID.test(m);
+const shop: ChannelTest = (m, k, s, c) => k == 'shopping' || SHOP_CAMPAIGN.test(c);
+
 /**
  * The ordered rules for manual and referral traffic, in GA4's order: the first whose test passes names the channel,
  * and no match is `Unassigned`.
  *
  * @example
- * CHANNEL_RULES.find(([, test]) => test({ source: 'google', medium: 'cpc', campaign: '', category: 'search' }))?.[0]; // 'Paid Search'
+ * CHANNEL_RULES.find(([, test]) => test('cpc', 'search', 'google', ''))?.[0]; // 'Paid Search'
  */
-export const CHANNEL_RULES: readonly (readonly [ChannelGroup, (t: Traffic) => boolean])[] = [
-  ['Direct', (t) => t.source == '(direct)' && (t.medium == '(none)' || t.medium == '(not set)')],
-  ['Cross-network', (t) => t.campaign.includes('cross-network')],
-  ['Paid Shopping', (t) => (t.category == 'shopping' || SHOP_CAMPAIGN.test(t.campaign)) && PAID.test(t.medium)],
-  ['Paid Search', (t) => t.category == 'search' && PAID.test(t.medium)],
-  ['Paid Social', (t) => t.category == 'social' && PAID.test(t.medium)],
-  ['Paid Video', (t) => t.category == 'video' && PAID.test(t.medium)],
-  ['Display', (t) => /^(display|banner|expandable|interstitial|cpm)$/.test(t.medium)],
-  ['Paid Other', (t) => PAID.test(t.medium)],
-  ['Organic Shopping', (t) => t.category == 'shopping' || SHOP_CAMPAIGN.test(t.campaign)],
-  ['Organic Social', (t) => t.category == 'social' || /^(social|social-network|social-media|sm|social network|social media)$/.test(t.medium)],
-  ['Organic Video', (t) => t.category == 'video' || t.medium.includes('video')],
-  ['Organic Search', (t) => t.category == 'search' || t.medium == 'organic'],
-  ['Referral', (t) => /^(referral|app|link)$/.test(t.medium)],
-  ['Email', (t) => EMAIL.test(t.source) || EMAIL.test(t.medium)],
-  ['Affiliates', (t) => t.medium == 'affiliate'],
-  ['Audio', (t) => t.medium == 'audio'],
-  ['SMS', (t) => t.source == 'sms' || t.medium == 'sms'],
-  ['Push', (t) => /push$|mobile|notification/.test(t.medium) || t.source == 'firebase'],
+export const CHANNEL_RULES: readonly (readonly [ChannelGroup, ChannelTest])[] = [
+  ['Direct', (m, k, s) => s == '(direct)' && /^\((none|not set)\)$/.test(m)],
+  ['Cross-network', (m, k, s, c) => c.includes('cross-network')],
+  ['Paid Shopping', (m, k, s, c) => shop(m, k, s, c) && PAID.test(m)],
+  ['Paid Search', (m, k) => k == 'search' && PAID.test(m)],
+  ['Paid Social', (m, k) => k == 'social' && PAID.test(m)],
+  ['Paid Video', (m, k) => k == 'video' && PAID.test(m)],
+  ['Display', (m) => /^(display|banner|expandable|interstitial|cpm)$/.test(m)],
+  ['Paid Other', paid],
+  ['Organic Shopping', shop],
+  ['Organic Social', (m, k) => k == 'social' || /^(social([- ](network|media))?|sm)$/.test(m)],
+  ['Organic Video', (m, k) => k == 'video' || m.includes('video')],
+  ['Organic Search', (m, k) => k == 'search' || m == 'organic'],
+  ['Referral', (m) => /^(referral|app|link)$/.test(m)],
+  ['Email', (m, k, s) => EMAIL.test(s) || EMAIL.test(m)],
+  ['Affiliates', (m) => m == 'affiliate'],
+  ['Audio', (m) => m == 'audio'],
+  ['SMS', (m, k, s) => s == 'sms' || m == 'sms'],
+  ['Push', (m, k, s) => /push$|mobile|notification/.test(m) || s == 'firebase'],
 ];
 
 /** Click ids that prove a paid click, in precedence order, with the source and medium they stand for. fbclid is absent on purpose: Facebook appends it to organic shares too. */
@@ -122,23 +120,16 @@ const PAID_CLICK_IDS = [
 
 const norm = (v: unknown): string => (typeof v == 'string' ? v.trim().toLowerCase() : '');
 
-/** Index of the site-name label in a host split on dots ("www.google.co.uk" → 1). */
-function siteIndex(labels: string[]): number {
-  const n = labels.length;
-  return n < 2 ? 0 : n - (n > 2 && SLD.test(labels[n - 2]) ? 3 : 2);
-}
-
-/** Host of an absolute URL, lower-cased, without port, credentials or "www."; '' when there is none. */
-function hostOf(url: string): string {
-  const m = /^[a-z][\w+.-]*:\/\/(?:[^/?#@]*@)?([^/?#:]+)/i.exec(url);
-  return m ? m[1].toLowerCase().replace(/^www\./, '').replace(/\.$/, '') : '';
+/** The site-name label of a host ("www.google.co.uk" → "google") and the registrable domain from it on ("google.co.uk"). */
+function site(host: string, whole?: 1): string {
+  const l = host.split('.');
+  const n = l.length;
+  const i = n < 2 ? 0 : n - (n > 2 && SLD.test(l[n - 2]) ? 3 : 2);
+  return whole ? l.slice(i).join('.') : l[i];
 }
 
 /** Registrable domain of a host ("shop.example.co.uk" → "example.co.uk"). */
-function siteOf(host: string): string {
-  const l = host.replace(/:\d+$/, '').replace(/^www\./, '').split('.');
-  return l.slice(siteIndex(l)).join('.');
-}
+const siteOf = (host: string): string => site(host.replace(/:\d+$|^www\./g, ''), 1);
 
 /**
  * The GA4 site category of a source (a utm_source value or a referrer host), or undefined (always for webmail hosts).
@@ -148,14 +139,11 @@ function siteOf(host: string): string {
  */
 export function sourceCategory(source: string): SourceCategory | undefined {
   const s = norm(source).replace(/^www\./, '');
-  const l = s.split('.');
-  const name = l[siteIndex(l)];
-  const cats = Object.entries(SOURCE_CATEGORIES) as [SourceCategory, readonly string[]][];
-  if (WEBMAIL.test(s)) return undefined;
-  // exact entries and host suffixes first, then bare site names
-  for (const [cat, list] of cats) for (const e of list) if (e == s || (e.includes('.') && s.endsWith('.' + e))) return cat;
-  for (const [cat, list] of cats) if (list.includes(name)) return cat;
-  return undefined;
+  const name = site(s);
+  // one pass in list order: no host that ends in a dotted entry has a bare name of an earlier list as its site name
+  if (!WEBMAIL.test(s))
+    for (const cat in SOURCE_CATEGORIES)
+      for (const e of SOURCE_CATEGORIES[cat as SourceCategory]) if (e == s || e == name || (e.includes('.') && s.endsWith('.' + e))) return cat as SourceCategory;
 }
 
 /**
@@ -173,18 +161,22 @@ export function deriveSourceMedium(input: ChannelInput): { source: string; mediu
   const source = norm(i.source);
   const medium = norm(i.medium);
   const paid = PAID_CLICK_IDS.find(([k]) => norm(ids[k]));
+  const m = /^[a-z][\w+.-]*:\/\/(?:[^/?#@]*@)?([^/?#:]+)/.exec(norm(i.referrer));
+  // host without "www." or a trailing dot
+  const host = m ? m[1].replace(/^www\.|\.$/g, '') : '';
+  const to = (source: string, medium: string) => ({ source, medium });
   // explicit utm tags win over click ids: the site tagged them on purpose and we cannot see the ad network type
-  if (source || medium || paid) return { source: source || (paid ? paid[1] : '(not set)'), medium: medium || (paid ? paid[2] : '(not set)') };
-  const host = hostOf(norm(i.referrer));
-  if (host && siteOf(host) != siteOf(norm(i.landingHost))) {
-    if (WEBMAIL.test(host)) return { source: host, medium: 'email' };
-    if (sourceCategory(host) == 'search') {
-      const l = host.split('.');
-      return { source: l[siteIndex(l)], medium: 'organic' };
-    }
-    return { source: host, medium: 'referral' };
-  }
-  return norm(ids.fbclid) ? { source: 'facebook', medium: 'referral' } : { source: '(direct)', medium: '(none)' };
+  return source || medium || paid
+    ? to(source || (paid ? paid[1] : '(not set)'), medium || (paid ? paid[2] : '(not set)'))
+    : host && siteOf(host) != siteOf(norm(i.landingHost))
+      ? WEBMAIL.test(host)
+        ? to(host, 'email')
+        : sourceCategory(host) == 'search'
+          ? to(site(host), 'organic')
+          : to(host, 'referral')
+      : norm(ids.fbclid)
+        ? to('facebook', 'referral')
+        : to('(direct)', '(none)');
 }
 
 /**
@@ -198,7 +190,7 @@ export function deriveSourceMedium(input: ChannelInput): { source: string; mediu
  */
 export function classifyChannel(input: ChannelInput): ChannelGroup {
   const { source, medium } = deriveSourceMedium(input);
-  const t: Traffic = { source, medium, campaign: norm(input && input.campaign), category: sourceCategory(source) };
-  for (const [group, test] of CHANNEL_RULES) if (test(t)) return group;
-  return 'Unassigned';
+  const category = sourceCategory(source);
+  const campaign = norm(input && input.campaign);
+  return (CHANNEL_RULES.find(([, test]) => test(medium, category, source, campaign)) || ['Unassigned'])[0];
 }

@@ -157,32 +157,14 @@ export interface ProductSearch {
  * @example
  * COMMERCE_EVENTS.includes('order_completed'); // true
  */
-export const COMMERCE_EVENTS = [
-  'products_searched',
-  'product_list_viewed',
-  'product_clicked',
-  'product_viewed',
-  'product_added',
-  'product_removed',
-  'cart_viewed',
-  'checkout_started',
-  'checkout_step_viewed',
-  'checkout_step_completed',
-  'payment_info_entered',
-  'shipping_info_entered',
-  'coupon_applied',
-  'coupon_removed',
-  'order_completed',
-  'order_updated',
-  'order_refunded',
-  'order_cancelled',
-  'wishlist_product_added',
-  'promotion_viewed',
-  'promotion_clicked',
-] as const;
+export const COMMERCE_EVENTS = (
+  'products_searched product_list_viewed product_clicked product_viewed product_added product_removed cart_viewed ' +
+  'checkout_started checkout_step_viewed checkout_step_completed payment_info_entered shipping_info_entered coupon_applied ' +
+  'coupon_removed order_completed order_updated order_refunded order_cancelled wishlist_product_added promotion_viewed promotion_clicked'
+).split(' ') as readonly CommerceEvent[];
 
 /** One commerce event name. */
-export type CommerceEvent = (typeof COMMERCE_EVENTS)[number];
+export type CommerceEvent = keyof CommerceProperties;
 
 /** The properties each commerce event takes. */
 export interface CommerceProperties {
@@ -258,68 +240,40 @@ export interface Commerce {
 type P = Record<string, unknown>;
 
 const PRODUCT = ['product_id', 'sku'];
-const ORDER = ['order_id'];
-const PROMOTION = ['promotion_id', 'name'];
-const COUPON = ['coupon_id', 'coupon_name'];
-// 1 = a `products` array is required, 2 = `step` is required
-const REQUIRED: Record<CommerceEvent, string[] | 1 | 2 | 0> = {
-  products_searched: ['query'],
-  product_list_viewed: 1,
-  product_clicked: PRODUCT,
-  product_viewed: PRODUCT,
-  product_added: PRODUCT,
-  product_removed: PRODUCT,
-  cart_viewed: 1,
-  checkout_started: 0,
-  checkout_step_viewed: 2,
-  checkout_step_completed: 2,
-  payment_info_entered: 0,
-  shipping_info_entered: 0,
-  coupon_applied: COUPON,
-  coupon_removed: COUPON,
-  order_completed: ORDER,
-  order_updated: ORDER,
-  order_refunded: ORDER,
-  order_cancelled: ORDER,
-  wishlist_product_added: PRODUCT,
-  promotion_viewed: PROMOTION,
-  promotion_clicked: PROMOTION,
-};
-const WORTH = ['value', 'revenue', 'total', 'subtotal'];
-const AMOUNTS = ['price', 'quantity', 'shipping', 'tax', 'discount', ...WORTH];
+const KEYS: Record<string, string[]> = { q: ['query'], p: PRODUCT, c: ['coupon_id', 'coupon_name'], o: ['order_id'], m: ['promotion_id', 'name'] };
+// what each event needs, in COMMERCE_EVENTS order: one of KEYS[c], l = a products array, s = a step, - = nothing more
+const NEEDS = 'qlppppl-ss--ccoooopmm';
+// the last four are worth amounts, which need a currency
+const AMOUNTS = 'price quantity shipping tax discount value revenue total subtotal'.split(' ');
 
 const isObject = (v: unknown): v is P => typeof v == 'object' && v !== null && !Array.isArray(v);
 const present = (v: unknown): boolean => (typeof v == 'string' ? v.trim() != '' : typeof v == 'number' && isFinite(v));
-const oneOf = (p: P, keys: string[]): string | undefined => (keys.some((k) => present(p[k])) ? undefined : keys.join(' or ') + ' is required');
+const oneOf = (p: P, keys?: string[]): string | undefined => (keys && !keys.some((k) => present(p[k])) ? keys.join(' or ') + ' is required' : undefined);
+const badAmount = (p: P): string | undefined => {
+  const k = AMOUNTS.find((k) => p[k] !== undefined && !(typeof p[k] == 'number' && isFinite(p[k] as number) && (p[k] as number) >= 0));
+  return k && k + ' must be a finite non-negative number';
+};
 
-function badAmount(p: P): string | undefined {
-  for (const k of AMOUNTS) {
-    const v = p[k];
-    if (v !== undefined && !(typeof v == 'number' && isFinite(v) && v >= 0)) return k + ' must be a finite non-negative number';
-  }
-  return undefined;
-}
-
-/** Why `p` is not a valid `event`, or undefined when it is. */
-function problem(event: CommerceEvent, p: unknown): string | undefined {
+/** Why `p` is not valid for an event that needs `need` (a NEEDS code), or undefined when it is. */
+function problem(need: string, p: unknown): string | undefined {
   if (!isObject(p)) return 'properties must be an object';
-  const need = REQUIRED[event];
-  const currency = p.currency;
-  const products = p.products;
-  let why = badAmount(p);
+  const { currency, products, step } = p;
+  const worth = AMOUNTS.slice(5).find((k) => p[k] !== undefined);
+  let why: string | false | undefined =
+    badAmount(p) ||
+    (currency === undefined
+      ? worth && 'currency is required with ' + worth
+      : !(typeof currency == 'string' && /^[a-z]{3}$/i.test(currency)) && 'currency must be an ISO 4217 code such as "EUR"') ||
+    ((need == 's' || step !== undefined) && !(Number.isInteger(step) && (step as number) > 0) && 'step must be a positive integer');
   if (why) return why;
-  if (currency !== undefined && !(typeof currency == 'string' && /^[a-z]{3}$/i.test(currency))) return 'currency must be an ISO 4217 code such as "EUR"';
-  if (currency === undefined) for (const k of WORTH) if (p[k] !== undefined) return 'currency is required with ' + k;
-  if ((need == 2 || p.step !== undefined) && !(Number.isInteger(p.step) && (p.step as number) > 0)) return 'step must be a positive integer';
-  if (need == 1 || products !== undefined) {
+  if (need == 'l' || products !== undefined) {
     if (!Array.isArray(products)) return 'products must be an array';
     for (let i = 0; i < products.length; i++) {
       const item: unknown = products[i];
-      why = isObject(item) ? oneOf(item, PRODUCT) || badAmount(item) : 'must be an object';
-      if (why) return `products[${i}]: ${why}`;
+      if ((why = isObject(item) ? oneOf(item, PRODUCT) || badAmount(item) : 'must be an object')) return `products[${i}]: ${why}`;
     }
   }
-  return Array.isArray(need) ? oneOf(p, need) : undefined;
+  return oneOf(p, KEYS[need]);
 }
 
 /**
@@ -335,18 +289,15 @@ function problem(event: CommerceEvent, p: unknown): string | undefined {
  */
 export function createCommerce(track: (event: string, properties: Record<string, unknown>) => void, warn?: (reason: string) => void): Commerce {
   const helpers: Record<string, (p: unknown) => boolean> = {};
-  for (const event of COMMERCE_EVENTS) {
+  COMMERCE_EVENTS.forEach((event, i) => {
     helpers[event.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())] = (p) => {
-      const why = problem(event, p);
-      if (why) {
-        if (warn) warn(event + ': ' + why);
-        return false;
-      }
-      const props = p as P;
-      const c = props.currency as string | undefined;
-      track(event, c && c != c.toUpperCase() ? { ...props, currency: c.toUpperCase() } : props);
-      return true;
+      const why = problem(NEEDS[i], p);
+      const c = (p as P)?.currency as string | undefined;
+      if (why) warn && warn(event + ': ' + why);
+      // a valid currency is a three-letter string
+      else track(event, c ? { ...(p as P), currency: c.toUpperCase() } : (p as P));
+      return !why;
     };
-  }
+  });
   return helpers as unknown as Commerce;
 }

@@ -12,18 +12,15 @@
  */
 export function watchNavigation(onChange: (url: string, previousUrl: string, restored?: boolean) => void, win: Window = window): () => void {
   let last = win.location.href;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | 0 = 0;
   const check = () => {
-    timer = undefined;
-    const url = win.location.href;
-    if (url === last) return;
     const previous = last;
-    last = url;
-    onChange(url, previous);
+    timer = 0;
+    if ((last = win.location.href) != previous) onChange(last, previous);
   };
   // wait a tick: routers often set document.title just after pushState
   const schedule = () => {
-    if (timer === undefined) timer = setTimeout(check, 0);
+    timer ||= setTimeout(check);
   };
   const h = win.history;
   const wrap = (name: 'pushState' | 'replaceState') => {
@@ -50,6 +47,6 @@ export function watchNavigation(onChange: (url: string, previousUrl: string, res
     win.removeEventListener('popstate', schedule);
     win.removeEventListener('hashchange', schedule);
     win.removeEventListener('pageshow', restore);
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
   };
 }

@@ -14,62 +14,44 @@ export const REDACTED = 'REDACTED';
  * @example
  * redactUrl('/reset?token=abc', DEFAULT_REDACTED_PARAMS); // '/reset?token=REDACTED'
  */
-export const DEFAULT_REDACTED_PARAMS = [
+export const DEFAULT_REDACTED_PARAMS: readonly string[] = (
   // credentials, tokens and one-time codes (OAuth code, implicit-flow tokens)
-  'token', 'access_token', 'id_token', 'refresh_token', 'auth', 'authorization', 'code', 'otp', 'pin',
-  'password', 'pass', 'passwd', 'pwd', 'secret', 'client_secret', 'api_key', 'apikey', 'key',
+  'token access_token id_token refresh_token auth authorization code otp pin password pass passwd pwd secret client_secret api_key apikey key ' +
   // sessions and signed URLs (S3, Azure SAS)
-  'session', 'sessionid', 'session_id', 'sid', 'jsessionid', 'phpsessid', 'sig', 'signature',
-  'x-amz-signature', 'x-amz-credential', 'x-amz-security-token',
+  'session sessionid session_id sid jsessionid phpsessid sig signature x-amz-signature x-amz-credential x-amz-security-token ' +
   // personal data
-  'email', 'e-mail', 'mail', 'phone', 'tel', 'mobile', 'name', 'firstname', 'first_name', 'lastname', 'last_name',
-  'fullname', 'address', 'street', 'zip', 'zipcode', 'postcode', 'postal_code', 'dob', 'birthdate',
-  'iban', 'card', 'cardnumber', 'cc', 'cvc', 'cvv', 'ssn',
-] as const;
+  'email e-mail mail phone tel mobile name firstname first_name lastname last_name fullname address street zip zipcode postcode postal_code dob ' +
+  'birthdate iban card cardnumber cc cvc cvv ssn'
+).split(' ');
 
 // local part may hold %XX and "+" but never "/", "?", "&", "=", "#" or ":", so a path or key around it survives
 const EMAIL = /[\w.!$%'*+^`{|}~-]+(?:@|%40)[a-z\d-]+(?:\.[a-z\d-]+)*\.[a-z]{2,}/gi;
 
-let lastKeys: readonly string[] | undefined;
-let lastSet = new Set<string>();
+// the pre-check keeps the backtracking pattern off long strings without any "@"
+const emails = (s: string): string => (/@|%40/.test(s) ? s.replace(EMAIL, REDACTED) : s);
 
-function keySet(keys: readonly string[]): Set<string> {
-  // the same list comes in on every page view; build its set once
-  if (keys !== lastKeys) {
-    lastSet = new Set((Array.isArray(keys) ? keys : []).map((k) => String(k).toLowerCase()));
-    lastKeys = keys;
-  }
-  return lastSet;
-}
+/** The lower-cased key names (the tracker builds its list once; a page view redacts a handful of URLs). */
+const keySet = (keys: readonly string[]) => new Set((Array.isArray(keys) ? keys : []).map((k) => String(k).toLowerCase()));
 
-const emails = (s: string): string => (/@|%40/i.test(s) ? s.replace(EMAIL, REDACTED) : s);
-
-function isRedacted(rawKey: string, keys: Set<string>): boolean {
-  let k = rawKey.replace(/\+/g, ' ');
-  try {
-    k = decodeURIComponent(k);
-  } catch {
-    // a malformed escape stays as written
-  }
-  k = k.trim().toLowerCase();
-  const inner = /\[([^\]]*)\]$/.exec(k);
-  return keys.has(k) || (!!inner && keys.has(inner[1]));
-}
-
+/** A query string with the values of `keys` (by name, decoded, or its last bracketed part) and e-mail addresses redacted. */
 function redactQuery(query: string, keys: Set<string>): string {
-  return query
-    .split('&')
-    .map((part) => {
-      const i = part.indexOf('=');
-      return i < 0 ? emails(part) : part.slice(0, i) + '=' + (isRedacted(part.slice(0, i), keys) ? REDACTED : emails(part.slice(i + 1)));
-    })
-    .join('&');
+  return query.replace(/[^&]+/g, (part) => {
+    const i = part.indexOf('=');
+    let k = part.slice(0, i).replace(/\+/g, ' ');
+    try {
+      k = decodeURIComponent(k);
+    } catch {
+      // a malformed escape stays as written
+    }
+    k = k.trim().toLowerCase();
+    return i < 0 ? emails(part) : part.slice(0, i + 1) + (keys.has(k) || keys.has((/\[([^\]]*)\]$/.exec(k) || [])[1]!) ? REDACTED : emails(part.slice(i + 1)));
+  });
 }
 
-function redactHash(hash: string, keys: Set<string>): string {
-  const q = hash.indexOf('?');
-  // "#/route?token=…" (hash routers), "#access_token=…" (OAuth implicit flow), or a plain anchor
-  return q >= 0 ? emails(hash.slice(0, q)) + '?' + redactQuery(hash.slice(q + 1), keys) : hash.includes('=') ? redactQuery(hash, keys) : emails(hash);
+/** "path?query" with e-mail addresses in the path and the query redacted. */
+function redactPathQuery(s: string, keys: Set<string>): string {
+  const q = s.indexOf('?');
+  return q < 0 ? emails(s) : emails(s.slice(0, q)) + '?' + redactQuery(s.slice(q + 1), keys);
 }
 
 /**
@@ -89,14 +71,13 @@ export function redactUrl(url: string, keys: readonly string[] = DEFAULT_REDACTE
     const set = keySet(keys);
     const h = url.indexOf('#');
     const rest = h < 0 ? url : url.slice(0, h);
-    const q = rest.indexOf('?');
-    const base = q < 0 ? rest : rest.slice(0, q);
-    const authority = (/^([a-z][\w+.-]*:)?\/\/[^/]*/i.exec(base) || [''])[0];
+    const hash = url.slice(h + 1);
+    const authority = (/^([a-z][\w+.-]*:)?\/\/[^/?]*/i.exec(rest) || [''])[0];
+    // a fragment is "#/route?token=…" (hash routers), "#access_token=…" (OAuth implicit flow), or a plain anchor
     return (
       authority.replace(/\/\/[^@]*@/, '//' + REDACTED + '@') +
-      emails(base.slice(authority.length)) +
-      (q < 0 ? '' : '?' + redactQuery(rest.slice(q + 1), set)) +
-      (h < 0 ? '' : '#' + redactHash(url.slice(h + 1), set))
+      redactPathQuery(rest.slice(authority.length), set) +
+      (h < 0 ? '' : '#' + (hash.includes('?') || !hash.includes('=') ? redactPathQuery(hash, set) : redactQuery(hash, set)))
     );
   } catch {
     return typeof url == 'string' ? emails(url) : '';

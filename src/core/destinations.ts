@@ -27,24 +27,20 @@ export function resolveDestinations(
   load: (format: FormatName) => Promise<FormatModule>,
   version: string,
 ): Destination[] {
-  const list = Array.isArray(config.destinations) && config.destinations.length ? config.destinations : [{}];
+  const list = config.destinations;
   const seen: Record<string, number> = {};
-  const out: Destination[] = [];
-  for (const d of list) {
-    if (destinationProblem(d)) continue;
-    const format = d.format ?? 'touchpoint';
-    const native = format == 'touchpoint';
-    const c: DestinationConfig = { ...d, url: d.url || (native ? config.collectorUrl : ''), writeKey: d.writeKey || (native ? config.writeKey : undefined) };
-    let name = d.name || format;
-    seen[name] = (seen[name] || 0) + 1;
-    if (seen[name] > 1) name += '#' + seen[name];
-    out.push(
-      createDestination({
-        name,
+  return (Array.isArray(list) && list.length ? list : [{} as DestinationConfig])
+    .filter((d) => !destinationProblem(d))
+    .map((d) => {
+      const format = d.format || 'touchpoint';
+      const native = format == 'touchpoint';
+      const c: DestinationConfig = { ...d, url: d.url || (native ? config.collectorUrl : ''), writeKey: d.writeKey || (native ? config.writeKey : undefined) };
+      const name = d.name || format;
+      const n = (seen[name] = (seen[name] || 0) + 1);
+      return createDestination({
+        name: n > 1 ? name + '#' + n : name,
         categories: d.categories,
         format: native ? createTouchpointFormat(c) : () => load(format).then((m) => m.createFormat(c, version)),
-      }),
-    );
-  }
-  return out;
+      });
+    });
 }

@@ -68,20 +68,19 @@ export function createSessions(deps: SessionDeps): Sessions {
       const next = campaignKey ? fnv1a(campaignKey) : '';
       // storage is shared with other tabs but read and written at most once a second: track() stays cheap in a burst
       const fresh = !ended && t - synced >= 0 && t - synced < STORAGE_SYNC_MS && next == lastNext && memory;
-      let stored: string | null = null;
+      let s = memory;
       if (!fresh) {
         try {
-          stored = deps.read();
+          const stored = deps.read();
+          if (typeof stored == 'string' && stored) s = stored;
         } catch {}
       }
-      const s = typeof stored == 'string' && stored ? stored : memory;
       const b = s.lastIndexOf('.');
       const a = s.lastIndexOf('.', b - 1);
       let id = s.slice(0, a);
-      const last = parseInt(s.slice(a + 1, b), 36);
       let key = s.slice(b + 1);
       // abs: a clock set back by more than the timeout starts afresh instead of extending a session forever
-      const start = ended || a < 1 || !(Math.abs(t - last) < timeout) || (!!next && next != key);
+      const start = ended || a < 1 || !(Math.abs(t - parseInt(s.slice(a + 1, b), 36)) < timeout) || (!!next && next != key);
       if (start) (id = deps.uuid()), (key = next), (ended = false);
       memory = id + '.' + t.toString(36) + '.' + key;
       lastNext = next;

@@ -5,7 +5,7 @@
  */
 import type { TouchpointEvent } from '../schema/event';
 import type { FormatAdapter } from './formats/types';
-import type { Destination, Send, SendResult } from './types';
+import type { Destination, SendResult } from './types';
 
 export type { Destination };
 import { classifyResponse, parseRetryAfter } from './http';
@@ -24,12 +24,6 @@ export interface DestinationOptions {
   sendBeacon?: (url: string, body: BodyInit) => boolean;
 }
 
-/** Gzips a string with the browser's CompressionStream. */
-export async function gzipText(text: string): Promise<Uint8Array> {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 /**
  * Creates a destination; its `send` never rejects.
  * @example const d = createDestination({ name: 'touchpoint', format: createTouchpointFormat({ url, writeKey }) });
@@ -45,6 +39,7 @@ export function createDestination(o: DestinationOptions): Destination {
       (e) => void ((loading = undefined), (error = String(e))),
     ));
   if (!adapter) void load();
+  const retry = (status: number, e: string): SendResult => ({ outcome: 'retry', status, error: e });
 
   /** Builds the request synchronously (page hide cannot wait); undefined when the format cannot. */
   const request = (a: FormatAdapter, events: TouchpointEvent[], unload?: boolean, dropped?: number) => {
@@ -57,53 +52,52 @@ export function createDestination(o: DestinationOptions): Destination {
     }
   };
 
-  const send: Send = async (events, { unload, dropped } = {}) => {
-    const a = adapter || (unload ? undefined : await load());
-    const r = a && (!unload || a.unload) ? request(a, events, unload, dropped) : undefined;
-    if (!r) return { outcome: 'retry', status: -1, error };
-    const headers = { ...r.headers };
-    let body: BodyInit = r.text;
-    // page-hide bodies stay plain: compressing is async and the page is going
-    if (!unload && a!.gzip && body.length >= GZIP_MIN_BYTES && typeof CompressionStream == 'function') {
-      try {
-        body = (await gzipText(body)) as BodyInit;
-        headers['Content-Encoding'] = 'gzip';
-      } catch {
-        // send it plain
-      }
-    }
-    try {
-      return await classify(a!, await (o.fetch || fetch)(r.url, { method: 'POST', body, keepalive: unload, headers }), now());
-    } catch (e) {
-      if (!unload) return { outcome: 'retry', status: 0, error: 'network error: ' + String((e as Error)?.message ?? e) };
-      // a beacon carries no headers: only a text/plain request (key in the body) survives that way
-      const beacon = o.sendBeacon || (typeof navigator != 'undefined' && navigator.sendBeacon ? navigator.sendBeacon.bind(navigator) : undefined);
-      const queued = !!beacon && /^text\/plain/.test(r.headers['Content-Type'] || '') && beacon(r.url, r.text);
-      // a beacon gives no answer: keep the records, the next page load resends and the collector dedups
-      return { outcome: 'retry', status: 0, error: queued ? 'beacon queued' : 'unload send failed' };
-    }
-  };
-
   return {
     name: o.name,
     categories: o.categories,
-    send,
+    async send(events, { unload, dropped } = {}) {
+      const a = adapter || (unload ? undefined : await load());
+      const r = a && (!unload || a.unload) ? request(a, events, unload, dropped) : undefined;
+      if (!r) return retry(-1, error);
+      const headers = { ...r.headers };
+      let body: BodyInit = r.text;
+      // page-hide bodies stay plain: compressing is async and the page is going
+      if (!unload && a!.gzip && body.length >= GZIP_MIN_BYTES) {
+        try {
+          body = new Uint8Array(await new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+          headers['Content-Encoding'] = 'gzip';
+        } catch {
+          // no CompressionStream (or it failed): send it plain
+        }
+      }
+      try {
+        const res = await (o.fetch || fetch)(r.url, { method: 'POST', body, keepalive: unload, headers });
+        const result = classifyResponse(res.status, parseRetryAfter(res.headers.get('Retry-After'), now()));
+        // the format reads per-event rejections from a 2xx or 4xx body
+        if (result.outcome != 'retry' && a!.rejected) {
+          try {
+            result.rejected = a!.rejected(await res.json());
+          } catch {
+            // no JSON body: nothing rejected individually
+          }
+        }
+        return result;
+      } catch (e) {
+        if (!unload) return retry(0, 'network error: ' + String((e as Error)?.message ?? e));
+        let queued: unknown;
+        try {
+          // a beacon carries no headers: only a text/plain request (key in the body) survives that way
+          queued = /^text\/plain/.test(r.headers['Content-Type']) && (o.sendBeacon || navigator.sendBeacon.bind(navigator))(r.url, r.text);
+        } catch {
+          // no beacon here
+        }
+        // a beacon gives no answer: keep the records, the next page load resends and the collector dedups
+        return retry(0, queued ? 'beacon queued' : 'unload send failed');
+      }
+    },
     measure(events) {
       const r = adapter?.unload && request(adapter, events, true);
       return r ? byteLength(r.text) : Infinity;
     },
   };
-}
-
-/** Classifies an answer; the format reads per-event rejections from a 2xx or 4xx body. */
-async function classify(a: FormatAdapter, res: Response, now: number): Promise<SendResult> {
-  const result = classifyResponse(res.status, parseRetryAfter(res.headers.get('Retry-After'), now));
-  if (result.outcome != 'retry' && a.rejected) {
-    try {
-      result.rejected = a.rejected(await res.json());
-    } catch {
-      // no JSON body: nothing rejected individually
-    }
-  }
-  return result;
 }

@@ -10,11 +10,8 @@ export const KEEPALIVE_BUDGET_BYTES = 64 * 1024;
 
 /** Parses Retry-After (seconds or an HTTP date) into ms. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (!value) return undefined;
-  const s = Number(value);
-  if (Number.isFinite(s)) return Math.max(0, s * 1000);
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+  const ms = value ? Math.max(0, isFinite(+value) ? +value * 1000 : Date.parse(value) - now) : NaN;
+  return ms == ms ? ms : undefined;
 }
 
 /**
@@ -24,9 +21,9 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * @example classifyResponse(429, 30_000) // { outcome: 'retry', status: 429, retryAfterMs: 30000, error: 'HTTP 429' }
  */
 export function classifyResponse(status: number, retryAfterMs?: number): SendResult {
-  if (status >= 200 && status < 300) return { outcome: 'sent', status };
-  const error = `HTTP ${status}`;
-  return status == 400 || status == 413 || status == 422 ? { outcome: 'drop', status, error } : { outcome: 'retry', status, retryAfterMs, error };
+  return status > 199 && status < 300
+    ? { outcome: 'sent', status }
+    : { outcome: status == 400 || status == 413 || status == 422 ? 'drop' : 'retry', status, retryAfterMs, error: 'HTTP ' + status };
 }
 
 /**

@@ -6,19 +6,13 @@ import type { Log } from './log';
 
 /** Wraps `fn` so that a throw is logged (in debug mode) and `fallback` is returned instead. */
 export function guard<A extends unknown[], R>(log: Log, name: string, fn: (...args: A) => R, fallback?: R): (...args: A) => R {
+  const fail = (e: unknown) => (log.warn(name + ' failed', e), fallback as R);
   return (...args: A) => {
     try {
       const r = fn(...args);
-      if (r && typeof (r as { then?: unknown }).then === 'function') {
-        return (r as unknown as Promise<unknown>).then(undefined, (e) => {
-          log.warn(`${name} failed`, e);
-          return fallback;
-        }) as R;
-      }
-      return r;
+      return r && typeof (r as { then?: unknown }).then == 'function' ? ((r as unknown as Promise<R>).then(undefined, fail) as R) : r;
     } catch (e) {
-      log.warn(`${name} failed`, e);
-      return fallback as R;
+      return fail(e);
     }
   };
 }

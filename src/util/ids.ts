@@ -3,14 +3,11 @@
  * anything about the visitor.
  */
 
-/** A random RFC 4122 v4 UUID; uses crypto.randomUUID where present, getRandomValues otherwise. */
+/** A random RFC 4122 v4 UUID; uses crypto.randomUUID where present (secure contexts), getRandomValues otherwise. */
 export function uuid(): string {
   const c = globalThis.crypto;
-  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
-  const b = new Uint8Array(16);
-  c.getRandomValues(b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => (x + 256).toString(16).slice(1)).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return c.randomUUID
+    ? c.randomUUID()
+    : // each 0, 1 or 8 of the template becomes a random hex digit; the 4 (version) and the variant bits stay
+      '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) => (+d ^ (c.getRandomValues(new Uint8Array(1))[0] & (15 >> (+d / 4)))).toString(16));
 }

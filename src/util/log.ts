@@ -22,11 +22,7 @@ export function createLog(debug = false): Log {
       // a page that replaced console must not break us
     }
   };
-  const log: Log = {
-    debug,
-    warn: (m, d) => log.debug && out('warn', m, d),
-    info: (m, d) => log.debug && out('info', m, d),
-    error: (m, d) => out('error', m, d),
-  };
+  const gated = (level: 'warn' | 'info') => (m: string, d?: unknown) => log.debug && out(level, m, d);
+  const log: Log = { debug, warn: gated('warn'), info: gated('info'), error: (m, d) => out('error', m, d) };
   return log;
 }

@@ -13,7 +13,7 @@ export const basicAuth = (user: string): string => 'Basic ' + btoa(user + ':');
 /** Reads `{ rejected: [{ messageId }] }` from a 2xx answer of our collector (and Segment-style collectors). */
 export function rejectedIds(body: unknown): string[] | undefined {
   const list = (body as { rejected?: unknown })?.rejected;
-  return Array.isArray(list) ? (list.map((r) => r && (r as { messageId?: unknown }).messageId).filter((id) => typeof id == 'string') as string[]) : undefined;
+  return Array.isArray(list) ? (list.map((r) => (r as { messageId?: unknown })?.messageId).filter((id) => typeof id == 'string') as string[]) : undefined;
 }
 
 /**
@@ -28,12 +28,14 @@ export function createTouchpointFormat(d: DestinationConfig): FormatAdapter {
     unload: true,
     rejected: rejectedIds,
     encode(events, { sentAt, dropped, unload }): FormatRequest {
-      const batch = events.map((e) => ({ ...e, sentAt }));
-      if (dropped && batch[0]) batch[0] = { ...batch[0], context: { ...batch[0].context, outbox: { dropped } } };
+      // the outbox's drop count rides on the first event
+      const batch = events.map((e, i) => (i || !dropped ? { ...e, sentAt } : { ...e, sentAt, context: { ...e.context, outbox: { dropped } } }));
       // text/plain with the key in the body is a simple request: no preflight that a closing page could lose
-      return unload
-        ? { url, headers: { 'Content-Type': 'text/plain' }, body: { batch, sentAt, writeKey: key } }
-        : { url, headers: { 'Content-Type': 'application/json', Authorization: basicAuth(key) }, body: { batch, sentAt } };
+      return {
+        url,
+        headers: unload ? { 'Content-Type': 'text/plain' } : { 'Content-Type': 'application/json', Authorization: basicAuth(key) },
+        body: unload ? { batch, sentAt, writeKey: key } : { batch, sentAt },
+      };
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   CHANNEL_RULES_VERSION,
   classifyChannel,
   deriveSourceMedium,
+  SOURCE_CATEGORIES,
   sourceCategory,
   type ChannelInput,
 } from '../../../src/capture/channel-rules';
@@ -239,6 +240,15 @@ describe('source categories', () => {
     expect(sourceCategory('youtu.be')).toBe('video');
     expect(sourceCategory('google.example.com')).toBeUndefined();
     expect(sourceCategory('newsletter')).toBeUndefined();
+  });
+
+  it('put every host entry and its subdomains in that entry\'s own category, whatever bare names other lists hold', () => {
+    for (const [category, list] of Object.entries(SOURCE_CATEGORIES)) {
+      for (const entry of list.filter((e) => e.includes('.'))) {
+        expect(sourceCategory(entry), entry).toBe(category);
+        expect(sourceCategory('www.a.' + entry), entry).toBe(category);
+      }
+    }
   });
 });
 
