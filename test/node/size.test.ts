@@ -14,8 +14,10 @@ const KB = 1024;
  * the outbox opens, identify calls kept in order) and the journey's fixes (the landing campaign when the visitor
  * decides one click later, a user identified before the decision kept) took it to 20,524 B. The ratchet was raised
  * once, by 0.1 KB, for those correctness fixes; lower it with every cut, never raise it for features.
+ * Then a size pass over every core module (consent −0.6 KB, capture and transport −0.35 KB, outbox −0.2 KB,
+ * idb's unused traps tree-shaken −0.5 KB) paid for SRI-pinned chunk loading (+0.38 KB): 19,275 B.
  */
-const CORE_BUDGET_KB = 20.1;
+const CORE_BUDGET_KB = 18.9;
 const gz = (f: string) => gzipSync(readFileSync(f), { level: 9 }).length;
 
 describe('size budgets', () => {
