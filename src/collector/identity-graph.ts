@@ -202,6 +202,8 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
   }
   const roots = [...new Set(rootOf.values())].sort();
   const state = new Map<string, RootState>();
+  const memberRoot = new Map<string, string>(); // every profile of the roots' trees → its root before this batch
+  let blocks: { profile_a: string; profile_b: string }[] = [];
   if (roots.length) {
     const locked = await tx.query<{ profile_id: string; root_id: string }>(
       `SELECT profile_id, root_id FROM profiles WHERE profile_id = ANY($1::text[]) ORDER BY profile_id ${lock ? 'FOR UPDATE' : ''}`,
@@ -212,7 +214,13 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
     for (const root of roots) state.set(root, { unique: new Map(), devices: 0 });
     // members first, then their identities by profile_id: two index lookups whatever the planner's statistics say
     const members = await tx.query<{ profile_id: string; root_id: string }>(`SELECT profile_id, root_id FROM profiles WHERE root_id = ANY($1::text[])`, [roots]);
-    const memberRoot = new Map(members.rows.map((m) => [m.profile_id, m.root_id]));
+    for (const m of members.rows) memberRoot.set(m.profile_id, m.root_id);
+    // pairs a staff member pulled apart (an undone merge) stay apart whatever links arrive later
+    blocks = (
+      await tx.query<{ profile_a: string; profile_b: string }>(`SELECT profile_a, profile_b FROM merge_blocks WHERE profile_a = ANY($1::text[]) OR profile_b = ANY($1::text[])`, [
+        [...memberRoot.keys()],
+      ])
+    ).rows.filter((b) => memberRoot.has(b.profile_a) && memberRoot.has(b.profile_b));
     const held = await tx.query<{ profile_id: string; type: string; value: string }>(
       `SELECT profile_id, type, value FROM identities WHERE profile_id = ANY($1::text[])`,
       [[...memberRoot.keys()]],
@@ -269,6 +277,11 @@ export async function resolveEvents(tx: DbTx, events: readonly TouchpointEvent[]
       if (va.size && vb?.size && new Set([...va, ...vb]).size > 1) return `conflicting ${type}`;
     }
     if (sa.devices + sb.devices > rules.maxDevicesPerProfile) return `device cap of ${rules.maxDevicesPerProfile} reached`;
+    for (const { profile_a: x, profile_b: y } of blocks) {
+      const rx = find(memberRoot.get(x)!);
+      const ry = find(memberRoot.get(y)!);
+      if ((rx === a && ry === b) || (rx === b && ry === a)) return 'a merge of these profiles was undone';
+    }
     return undefined;
   };
 
@@ -404,7 +417,8 @@ export function mergeEntry(r: MergeRow): MergeLogEntry {
 
 /**
  * Undoes merge `mergeId`: the absorbed profile becomes a root again with every identity and event it (and what it had
- * absorbed before) held; identities and events that arrived after the merge stay with the survivor.
+ * absorbed before) held; identities and events that arrived after the merge stay with the survivor. The two profiles
+ * are blocked from merging again: a later event with the same link is logged as a refused merge.
  *
  * @example
  * ```ts
@@ -433,6 +447,9 @@ export async function undoMerge(db: Db, mergeId: string): Promise<UndoResult> {
         );
         await tx.query(`UPDATE profiles SET updated_at = now() WHERE profile_id = $1`, [root]);
         const done = await tx.query<MergeRow>(`UPDATE profile_merges SET status = 'undone', undone_at = now() WHERE merge_id = $1::bigint RETURNING *`, [mergeId]);
+        // the two profiles stay apart: the link that merged them (a forged or shared identity) merges them no more
+        const pair = [m.surviving_profile_id, m.absorbed_profile_id].sort();
+        await tx.query(`INSERT INTO merge_blocks (profile_a, profile_b, merge_id) VALUES ($1, $2, $3::bigint) ON CONFLICT DO NOTHING`, [pair[0], pair[1], mergeId]);
         return { ok: true, merge: mergeEntry(done.rows[0]!), touched: [root, m.absorbed_profile_id] } as const;
       });
     } catch (error) {

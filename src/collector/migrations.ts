@@ -84,6 +84,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN profile_id text;
   CREATE INDEX events_profile_id_idx ON events (profile_id, timestamp) WHERE profile_id IS NOT NULL;
   `,
+  /* 3: an undone merge keeps its two profiles apart: the same link arriving again is refused, not merged again. */ `
+  CREATE TABLE merge_blocks (
+    profile_a   text NOT NULL REFERENCES profiles (profile_id),
+    profile_b   text NOT NULL REFERENCES profiles (profile_id),
+    merge_id    bigint REFERENCES profile_merges (merge_id),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (profile_a, profile_b),
+    CHECK (profile_a < profile_b)
+  );
+  CREATE INDEX merge_blocks_profile_b_idx ON merge_blocks (profile_b);
+  `,
 ];
 
 const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -157,6 +157,35 @@ describe.each(BACKENDS)('identity graph on $name', (backend) => {
     expect(pb.identities.map((i: any) => `${i.type}:${i.value}`).sort()).toEqual([`anonymous_id:UB-${n}`, `customer_id:K-${n}`]);
     expect(pa.identities.map((i: any) => `${i.type}:${i.value}`)).toEqual([`anonymous_id:UA-${n}`]);
     expect(pa.touchpoints.total + pb.touchpoints.total).toBe(4);
+
+    // the same link again (a forger repeating the claim) no longer merges them: it is logged as refused
+    const again = ev({ type: 'identify', event: undefined, anonymousId: `UA-${n}`, identities: [{ type: 'customer_id', value: `K-${n}`, hashed: false }] });
+    await send(again);
+    expect(await rootOf('anonymous_id', `UA-${n}`)).toBe(before.a);
+    expect(await rootOf('anonymous_id', `UB-${n}`)).toBe(before.b);
+    const after = await view('customer_id', `K-${n}`);
+    expect(after.merges.filter((m: any) => m.status === 'refused' && m.messageId === again.messageId).map((m: any) => m.reason)).toEqual([
+      expect.stringMatching(/refused, a merge of these profiles was undone/),
+    ]);
+    expect(after.merges.some((m: any) => m.status === 'merged' && m.messageId === again.messageId)).toBe(false);
+  });
+
+  it('an undone pair stays apart when another merge folds one of them into a bigger profile', async () => {
+    const n = ns();
+    await send(ev({ anonymousId: `VA-${n}` }), ev({ anonymousId: `VB-${n}` }), ev({ anonymousId: `VC-${n}` }));
+    const link = (device: string, customer: string) => ev({ type: 'identify', event: undefined, anonymousId: device, identities: [{ type: 'loyalty_id', value: customer, hashed: false }] });
+    const merging = link(`VA-${n}`, `L-vb-${n}`);
+    await send(link(`VB-${n}`, `L-vb-${n}`), merging);
+    const merge = (await view('loyalty_id', `L-vb-${n}`)).merges.find((m: any) => m.status === 'merged' && m.messageId === merging.messageId);
+    expect((await admin(`/v1/merges/${merge.mergeId}/undo`, { method: 'POST' })).status).toBe(200);
+    // VB's profile is folded into VC's (a shared e-mail), then VA repeats the undone link
+    const email = sha(`v-${n}@example.com`);
+    await send(ev({ type: 'identify', event: undefined, anonymousId: `VC-${n}`, identities: [{ type: 'email', value: email, hashed: true }] }));
+    await send(ev({ type: 'identify', event: undefined, anonymousId: `VB-${n}`, identities: [{ type: 'email', value: email, hashed: true }] }));
+    expect(await rootOf('anonymous_id', `VB-${n}`)).toBe(await rootOf('anonymous_id', `VC-${n}`));
+    await send(link(`VA-${n}`, `L-vb-${n}`));
+    expect(await rootOf('anonymous_id', `VA-${n}`)).not.toBe(await rootOf('anonymous_id', `VB-${n}`));
+    expect(await rootOf('anonymous_id', `VA-${n}`)).not.toBe(await rootOf('anonymous_id', `VC-${n}`));
   });
 
   it('builds exactly one profile from concurrent batches of many devices logging in', async () => {
