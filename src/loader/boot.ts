@@ -63,7 +63,8 @@ const MANIFEST_SRI = 'sha384-TOUCHPOINT-MANIFEST-INTEGRITY-PLACEHOLDER-WRITTEN-B
 /**
  * Loads a module through a `<script type="module" integrity>` tag, then imports it: the import takes the module the tag
  * fetched and checked from the document's module map, so an altered chunk never runs. Rejects when it does not load
- * or fails its check. Under Trusted Types the URL goes through the `touchpoint` policy (shared with the embeds).
+ * or fails its check. Under Trusted Types the URL goes through the `touchpoint` policy (shared with the embeds); a CSP
+ * that allows no such policy gets the chunk by plain import, with one console error saying how to restore the check.
  */
 function loadPinned(url: string, integrity: string, nonce?: string): Promise<Record<string, unknown>> {
   return new Promise<void>((ok, fail) => {
@@ -73,10 +74,17 @@ function loadPinned(url: string, integrity: string, nonce?: string): Promise<Rec
     if (nonce) s.nonce = nonce;
     s.onload = () => (s.remove(), ok());
     s.onerror = () => (s.remove(), fail(Error(url + ' did not load or failed its integrity check')));
-    (s as unknown as { src: unknown }).src = ttPolicy()?.createScriptURL(url) ?? url;
+    try {
+      (s as unknown as { src: unknown }).src = ttPolicy()?.createScriptURL(url) ?? url;
+    } catch {
+      // Trusted Types refused the URL (no "touchpoint" policy allowed): load as before this check existed, and say so
+      unpinnedWarned ||= (createLog(true).error('Trusted Types refused the chunk URL, so chunks load without their SRI check: allow the policy with "trusted-types touchpoint"'), true);
+      return ok();
+    }
     document.head.append(s);
   }).then(() => import(/* @vite-ignore */ url));
 }
+let unpinnedWarned = false;
 
 interface TtPolicy {
   createScriptURL(u: string): unknown;

@@ -91,6 +91,15 @@ describe('lazy chunks pinned by SRI', () => {
     await context.close();
   });
 
+  it('under Trusted Types that allow no "touchpoint" policy, chunks still load, with one console error naming the fix', async () => {
+    const { context, page, logs } = await open({ 'Content-Security-Policy': STRICT_CSP.replace('trusted-types touchpoint', 'trusted-types other') });
+    await page.locator('#tp-consent section[role="region"]').first().waitFor({ state: 'visible', timeout: 15_000 });
+    expect(logs.filter((l) => l.includes('chunks load without their SRI check'))).toEqual([expect.stringContaining('trusted-types touchpoint')]);
+    await page.click('section[role="region"] [data-touchpoint-action="accept-all"]');
+    await server.waitFor(() => server.events.some((e) => e.type == 'page'), 15_000, 'the landing page view');
+    await context.close();
+  });
+
   it('works under a strict CSP with Trusted Types, with no violation', async () => {
     const { context, page } = await open({ 'Content-Security-Policy': STRICT_CSP });
     await page.locator('#tp-consent section[role="region"]').first().waitFor({ state: 'visible', timeout: 15_000 });
