@@ -78,7 +78,7 @@ function loadPinned(url: string, integrity: string, nonce?: string): Promise<Rec
       (s as unknown as { src: unknown }).src = ttPolicy()?.createScriptURL(url) ?? url;
     } catch {
       // Trusted Types refused the URL (no "touchpoint" policy allowed): load as before this check existed, and say so
-      unpinnedWarned ||= (createLog(true).error('Trusted Types refused the chunk URL, so chunks load without their SRI check: allow the policy with "trusted-types touchpoint"'), true);
+      unpinnedWarned ||= (createLog(true).error('Trusted Types: chunks load without their SRI check; allow "trusted-types touchpoint"'), true);
       return ok();
     }
     document.head.append(s);
