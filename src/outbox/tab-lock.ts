@@ -1,6 +1,6 @@
 /**
  * One flusher among the tabs of an origin: Web Locks where present, else a lease with expiry kept in the outbox's
- * meta store (atomic IndexedDB transactions) or in localStorage. Imports: util, types. Never waits for a busy lock.
+ * meta store (atomic IndexedDB transactions). Imports: util, types. Never waits for a busy lock.
  */
 import { uuid } from '../util/ids';
 import type { Outbox } from './types';
@@ -14,10 +14,11 @@ export interface TabLock {
 export interface TabLockOptions {
   /** Web Locks manager; `null` forces the lease. @defaultValue navigator.locks */
   locks?: LockManager | null;
-  /** Where the lease lives when Web Locks are missing; the outbox is best (IndexedDB is atomic across tabs). */
+  /**
+   * Where the lease lives when Web Locks are missing: the outbox (IndexedDB is atomic across tabs). Without one no tab
+   * can coordinate, so work runs at once (the collector deduplicates by messageId).
+   */
   store?: Pick<Outbox, 'updateMeta'>;
-  /** localStorage for the lease when no store is given. @defaultValue globalThis.localStorage */
-  storage?: Storage | null;
   /** A lease not renewed for this long is free again (its tab crashed or froze). @defaultValue 10_000 */
   ttlMs?: number;
   /** Clock, epoch ms. @defaultValue Date.now */
@@ -28,9 +29,6 @@ interface Lease {
   'owner': string;
   'expires': number;
 }
-
-// localStorage is not atomic across tabs: write, wait, re-read; of two racing writers only the last one keeps it
-const SETTLE_MS = 50;
 
 /**
  * Creates the flush lock. Holding it only while flushing lets any tab take over when the holder closes.
@@ -43,21 +41,8 @@ export function createTabLock(name: string, options: TabLockOptions = {}): TabLo
   const ttl = options.ttlMs || 10_000;
   const me = uuid();
   const store = options.store;
-  let ls: Storage | null | undefined = options.storage;
-  try {
-    if (ls === undefined) ls = globalThis.localStorage;
-  } catch {
-    // access throws in sandboxed frames and with storage blocked
-  }
   const key = 'touchpoint:lock:' + name;
-  const read = () => JSON.parse(ls!.getItem(key) || 'null') as Lease | null;
-  const update = (fn: (old: Lease | null | undefined) => Lease | null): Promise<Lease | null | undefined> =>
-    store
-      ? store.updateMeta(key, fn)
-      : new Promise((resolve) => {
-          ls!.setItem(key, JSON.stringify(fn(read())));
-          setTimeout(() => resolve(read()), SETTLE_MS);
-        });
+  const update = (fn: (old: Lease | null | undefined) => Lease | null) => store!.updateMeta(key, fn);
   const take = () => update((l) => (!l || l['owner'] == me || l['expires'] < now() ? { 'owner': me, 'expires': now() + ttl } : l));
   const noop = () => {};
 
@@ -77,7 +62,7 @@ export function createTabLock(name: string, options: TabLockOptions = {}): TabLo
             // Web Locks present but refused (sandboxed or opaque origin): use the lease from now on
             locks = null;
           }
-        if (!store && !ls) return await go();
+        if (!store) return await go();
         try {
           if ((await take())?.['owner'] != me) return false;
         } catch {

@@ -36,7 +36,7 @@ function setup(outbox: Outbox, destinations: Destination[]) {
   const flusher = createFlusher({
     outbox,
     destinations,
-    lock: createTabLock('flush', { locks: null, storage: null }),
+    lock: createTabLock('flush', { locks: null }),
     emit: (n, d) => events.push([n, d]),
     random: () => 0.5,
     isOnline: () => true,

@@ -37,7 +37,7 @@ function setup(over: Partial<FlusherDeps> & { outbox?: Outbox } = {}) {
   const flusher = createFlusher({
     outbox,
     send,
-    lock: createTabLock('flush', { locks: null, storage: null }),
+    lock: createTabLock('flush', { locks: null }),
     emit: (name, detail) => events.push([name, detail]),
     random: () => 0.5,
     isOnline: () => true,
