@@ -1,46 +1,16 @@
 /**
  * Consent-aware embeds: `<script type="text/plain" data-consent="…">` (with `src` or inline) and
  * `<iframe data-consent="…" data-src="…">` become live only when every listed category is granted, including tags
- * added later. Imports: types. Never runs a script whose categories are not granted; never evaluates strings itself.
+ * added later. Imports: types, util. Never runs a script whose categories are not granted; never evaluates strings itself.
  *
  * Trusted Types: under `require-trusted-types-for 'script'` script URLs and inline text go through a policy named
  * `touchpoint`, so the site's CSP must allow it (`trusted-types touchpoint …`); without that, embeds stay inactive.
  */
 import type { Category } from './types';
-
-interface TtPolicy {
-  createScriptURL(u: string): unknown;
-  createScript(s: string): unknown;
-}
-
-// createPolicy may be called once per name and window, so the policy is kept per window
-const policies = new WeakMap<Window, TtPolicy | null>();
+import { touchpointPolicy } from '../util/trusted-types';
 
 /** Placeholders the activator watches; core looks for one before it loads the interop chunk. */
 export const EMBED_SELECTOR = 'script[type="text/plain"][data-consent],iframe[data-consent][data-src]';
-
-function ttPolicy(win: Window): TtPolicy | null {
-  const tt = (win as unknown as { trustedTypes?: { createPolicy(n: string, r: object): TtPolicy } }).trustedTypes;
-  if (!tt) return null;
-  // the script-tag core may have created it already (to load chunks pinned by SRI) and left it on the window
-  const shared = (win as unknown as Record<symbol, TtPolicy | null | undefined>)[Symbol.for('touchpoint.tt')];
-  if (shared !== undefined) return shared;
-  if (!policies.has(win)) {
-    let p: TtPolicy | null = null;
-    try {
-      p = tt.createPolicy('touchpoint', {
-        // only http(s) script URLs the page itself put in its markup; never javascript: or data:
-        createScriptURL: (u: string) => (/^https?:$/.test(new URL(u, win.location.href).protocol) ? u : ''),
-        // inline text the page put in a text/plain placeholder; the page's CSP nonce/hash still decides if it runs
-        createScript: (s: string) => s,
-      });
-    } catch {
-      // the CSP's trusted-types directive does not allow "touchpoint"
-    }
-    policies.set(win, p);
-  }
-  return policies.get(win)!;
-}
 
 /** A running embed activator. */
 export interface EmbedActivator {
@@ -75,7 +45,7 @@ export function startEmbeds(deps: { document: Document; window: Window; allows(c
     }
     const old = el as HTMLScriptElement;
     const s = doc.createElement('script');
-    const tt = ttPolicy(win);
+    const tt = touchpointPolicy(win);
     const needsTt = !!(win as unknown as { trustedTypes?: unknown }).trustedTypes;
     if (needsTt && !tt) return skip(el, 'Trusted Types policy "touchpoint" not allowed');
     for (const a of Array.from(old.attributes))

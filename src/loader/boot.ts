@@ -7,6 +7,7 @@ import { createTracker, type Touchpoint } from '../core/tracker';
 import type { TouchpointConfig } from '../core/config';
 import { wire } from '../core/wire';
 import { createLog } from '../util/log';
+import { touchpointPolicy } from '../util/trusted-types';
 
 type QueuedCall = [path: string, args: unknown[], time: number, done?: (result: unknown) => void];
 
@@ -75,7 +76,7 @@ function loadPinned(url: string, integrity: string, nonce?: string): Promise<Rec
     s.onload = () => (s.remove(), ok());
     s.onerror = () => (s.remove(), fail(Error(url + ' did not load or failed its integrity check')));
     try {
-      (s as unknown as { src: unknown }).src = ttPolicy()?.createScriptURL(url) ?? url;
+      (s as unknown as { src: unknown }).src = touchpointPolicy(window)?.createScriptURL(url) ?? url;
     } catch {
       // Trusted Types refused the URL (no "touchpoint" policy allowed): load as before this check existed, and say so
       unpinnedWarned ||= (createLog(true).error('Trusted Types: chunks load without their SRI check; allow "trusted-types touchpoint"'), true);
@@ -85,28 +86,6 @@ function loadPinned(url: string, integrity: string, nonce?: string): Promise<Rec
   }).then(() => import(/* @vite-ignore */ url));
 }
 let unpinnedWarned = false;
-
-interface TtPolicy {
-  createScriptURL(u: string): unknown;
-}
-
-/** The page's `touchpoint` Trusted Types policy, created once and kept on the window for the embeds; null without Trusted Types. */
-function ttPolicy(): TtPolicy | null {
-  const key = Symbol.for('touchpoint.tt');
-  const win = window as unknown as Record<symbol, TtPolicy | null> & { trustedTypes?: { createPolicy(n: string, r: object): TtPolicy } };
-  const tt = win.trustedTypes;
-  if (!tt || win[key] !== undefined) return win[key] ?? null;
-  try {
-    return (win[key] = tt.createPolicy('touchpoint', {
-      // only http(s) URLs: our chunks, and script URLs the page itself put in its markup (embeds)
-      createScriptURL: (u: string) => (/^https?:$/.test(new URL(u, location.href).protocol) ? u : ''),
-      // inline text the page put in a text/plain placeholder (embeds); the page's CSP nonce/hash still decides if it runs
-      createScript: (t: string) => t,
-    }));
-  } catch {
-    return (win[key] = null); // the CSP's trusted-types directive does not allow "touchpoint"
-  }
-}
 
 function boot() {
   if (existing?.__touchpoint) return;

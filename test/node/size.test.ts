@@ -15,7 +15,7 @@ const KB = 1024;
  * decides one click later, a user identified before the decision kept) took it to 20,524 B. The ratchet was raised
  * once, by 0.1 KB, for those correctness fixes; lower it with every cut, never raise it for features.
  * Then a size pass over every core module (consent −0.6 KB, capture and transport −0.35 KB, outbox −0.2 KB,
- * idb's unused traps tree-shaken −0.5 KB) paid for SRI-pinned chunk loading (+0.45 KB), and the flush lock's dead localStorage lease went: 19,279 B.
+ * idb's unused traps tree-shaken −0.5 KB) paid for SRI-pinned chunk loading (+0.45 KB), and the flush lock's dead localStorage lease went: 19,283 B.
  */
 const CORE_BUDGET_KB = 18.9;
 const gz = (f: string) => gzipSync(readFileSync(f), { level: 9 }).length;
