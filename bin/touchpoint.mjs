@@ -4,7 +4,7 @@
  * Imports: node built-ins and the built collector (../dist/collector.mjs; under tsx, src/ when dist is missing).
  * Never starts anything at import time other than the chosen subcommand.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -58,19 +58,15 @@ const COMMANDS = {
         process.stdout.write(`${COMMANDS.iglu.usage}\n`);
         return 0;
       }
-      const { igluSchemas } = await loadModule('schema', join('src', 'schema', 'index.ts'));
+      const cli = await loadModule('cli', join('src', 'cli.ts'));
       let schemas;
       try {
-        schemas = igluSchemas(values.vendor);
+        schemas = cli.writeIgluSchemas(values.out, values.vendor);
       } catch (error) {
         process.stderr.write(`touchpoint iglu: ${error.message}\n`);
         return 2;
       }
-      for (const s of schemas) {
-        mkdirSync(join(values.out, dirname(s.path)), { recursive: true });
-        writeFileSync(join(values.out, s.path), JSON.stringify(s.schema, null, 2) + '\n');
-        process.stdout.write(`${s.uri} → ${join(values.out, s.path)}\n`);
-      }
+      for (const s of schemas) process.stdout.write(`${s.uri} → ${join(values.out, s.path)}\n`);
       return 0;
     },
   },

@@ -1,7 +1,7 @@
 // After rollup: JSON Schema files for editors and other collectors, and dist/sri.json with the sha384 of each file.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const schema = await import(join(dist, 'schema.mjs'));
@@ -11,10 +11,7 @@ write('event.schema.json', schema.eventSchema);
 write('consent-record.schema.json', schema.consentRecordSchema);
 if (schema.consentConfigSchema) write('consent-config.schema.json', schema.consentConfigSchema);
 // the Snowplow format's own Iglu schemas, laid out as a static Iglu registry (dist/iglu/schemas/dev.touchpoint/…)
-for (const s of schema.igluSchemas()) {
-  mkdirSync(join(dist, 'iglu', dirname(s.path)), { recursive: true });
-  writeFileSync(join(dist, 'iglu', s.path), JSON.stringify(s.schema, null, 2) + '\n');
-}
+(await import(join(dist, 'cli.mjs'))).writeIgluSchemas(join(dist, 'iglu'));
 
 const sha384 = (buf) => 'sha384-' + createHash('sha384').update(buf).digest('base64');
 
