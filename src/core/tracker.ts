@@ -12,7 +12,7 @@ import { createLog, type Log } from '../util/log';
 import { guard } from '../util/guard';
 import { uuid } from '../util/ids';
 import { createEmitter } from '../util/emitter';
-import { byteLength, safeStringify } from '../util/json';
+import { byteLength, nestsDeeper, repairSurrogates, safeStringify } from '../util/json';
 import { watchNavigation } from '../capture/navigation';
 import { parseCampaign } from '../capture/campaign';
 import { classifyChannel, CHANNEL_RULES_VERSION } from '../capture/channel-rules';
@@ -29,6 +29,8 @@ export const VERSION: string = typeof __TOUCHPOINT_VERSION__ === 'string' ? __TO
 declare const __TOUCHPOINT_VERSION__: string | undefined;
 
 const MAX_EVENT_BYTES = 32 * 1024;
+/** Deepest nesting of `properties` and `traits` (`{}` is 1), so the whole event stays within the collector's 32 levels. */
+const MAX_PROPERTIES_DEPTH = 30;
 const MAX_HELD_EVENTS = 200;
 
 /** Options accepted by `page`, `track`, `identify` and `alias`. */
@@ -215,7 +217,7 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     const category = typeof options.category === 'string' ? options.category : 'analytics';
     const pending = consent!.get().status === 'pending';
     const allowed = !pending && consent!.allows(category);
-    const event = {
+    let event = {
       ...fields,
       messageId: uuid(),
       anonymousId,
@@ -225,8 +227,13 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
     } as TouchpointEvent;
     // a consented event is final here, so the one serialization below also sizes its outbox record
     if (allowed) addSession(event);
-    const json = safeStringify(event);
+    if (nestsDeeper(fields.properties, MAX_PROPERTIES_DEPTH) || nestsDeeper(fields.traits, MAX_PROPERTIES_DEPTH)) {
+      return log.warn(`${fields.type} rejected: properties nest deeper than ${MAX_PROPERTIES_DEPTH} levels or are cyclic`);
+    }
+    let json = safeStringify(event);
     if (json === undefined) return log.warn(`${fields.type} rejected: properties are cyclic or not serializable`);
+    const repaired = repairSurrogates(json);
+    if (repaired) event = JSON.parse((json = repaired));
     const bytes = byteLength(json);
     if (bytes > MAX_EVENT_BYTES) return log.warn(`${fields.type} rejected: larger than ${MAX_EVENT_BYTES} bytes`);
     emitter.emit('event', event);

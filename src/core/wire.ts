@@ -52,6 +52,7 @@ export function wire(config: TouchpointConfig, loaders: Loaders): TrackerDeps {
           ...(caps.maxCount && { maxCount: caps.maxCount }),
           ...(caps.maxBytes && { maxBytes: caps.maxBytes }),
         },
+        journal: { onSkip: (reason) => log.warn(`write-ahead journal skipped (${reason}): events are safe once IndexedDB commits`) },
       });
       if (fallbackReason) log.warn(`IndexedDB unavailable (${fallbackReason}): events are kept in memory for this page only`);
       return outbox;

@@ -11,6 +11,14 @@ import type { TabLock } from './tab-lock';
 export const UNLOAD_BUDGET_BYTES = 60 * 1024;
 /** Per event on the wire beyond its stored size (`sentAt`, separators). */
 const EVENT_OVERHEAD_BYTES = 64;
+/** A record in this many failed sends in a row is set aside, so it no longer holds back the records behind it. */
+export const SUSPECT_AFTER_FAILURES = 3;
+/**
+ * A set-aside record that fails alone this many times, each time after the destination took other records, is dropped
+ * as poison (reason 'poison'). A flaky collector rarely fails one record that often in a row; a collector that is down
+ * takes nothing, so it never makes a record poison.
+ */
+export const POISON_AFTER_FAILURES = 10;
 
 export type FlushEventName = 'delivered' | 'retrying' | 'dropped';
 
@@ -18,7 +26,10 @@ export type FlushEventName = 'delivered' | 'retrying' | 'dropped';
 export interface FlushDetail {
   count: number;
   ids?: string[];
-  /** 'rejected' (collector refused single events), 'invalid' (bisected to one bad event), 'caps' (outbox limits). */
+  /**
+   * 'rejected' (collector refused single events), 'invalid' (bisected to one bad event), 'caps' (outbox limits),
+   * 'poison' (one event answered 5xx again and again while the destination took the others).
+   */
   reason?: string;
   status?: number;
   error?: string;
@@ -103,6 +114,8 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     attempt: 0,
     retryAt: 0,
     beaconed: new Set(),
+    suspects: new Map(),
+    oks: 0,
     // one destination taking everything keeps the plain path: read the oldest, delete what was acknowledged
     want: several ? (r) => (r['to'] ? r['to'].includes(d.name) : takes(d, r)) : d.categories && ((r) => takes(d, r)),
     // the other destinations whose queue holds the record
@@ -175,8 +188,11 @@ export function createFlusher(deps: FlusherDeps): Flusher {
   /** The collector took the batch, except the events it names as rejected. */
   const delivered = (l: Lane, batch: OutboxRecord[], res: SendResult) => settle(l, batch, res.rejected, { reason: 'rejected', status: res.status });
 
-  /** Sends one batch; a 'drop' answer bisects it so only truly bad events are lost. False means stop and wait. */
-  async function deliver(l: Lane, batch: OutboxRecord[], dropped: number): Promise<boolean> {
+  /**
+   * Sends one batch; a 'drop' answer bisects it so only truly bad events are lost. False means stop and wait.
+   * `aside`: the batch is of set-aside records; a retry answer then bisects it too, once the destination took others.
+   */
+  async function deliver(l: Lane, batch: OutboxRecord[], dropped: number, aside?: boolean): Promise<boolean> {
     let res: SendResult;
     try {
       res = await l.d.send(events(batch), dropped ? { dropped } : undefined);
@@ -186,24 +202,56 @@ export function createFlusher(deps: FlusherDeps): Flusher {
     const { outcome, status } = res;
     if (outcome == 'sent') {
       l.attempt = 0;
+      l.oks++;
       l.lastError = undefined;
+      for (const r of batch) l.suspects.delete(r['id']);
       await delivered(l, batch, res);
       if (dropped) emit('dropped', { count: dropped, reason: 'caps' });
       return true;
     }
     if (dropped) await outbox.restoreDropped(dropped);
-    if (outcome == 'retry') return backoff(l, res, batch.length), false;
     const half = batch.length >> 1;
+    if (outcome == 'retry') {
+      const known = batch.map((r) => l.suspects.get(r['id']) || { fails: 0, strikes: 0, oks: l.oks });
+      // the destination took other records since these last failed: it works, so the fault is in these records
+      const healthy = aside && known.every((s) => s.oks < l.oks);
+      batch.forEach((r, i) => {
+        const s = known[i];
+        s.fails++;
+        if (healthy && !half) s.strikes++;
+        s.oks = l.oks;
+        l.suspects.set(r['id'], s);
+      });
+      if (healthy && !half && known[0].strikes >= POISON_AFTER_FAILURES) {
+        l.suspects.delete(batch[0]['id']);
+        return await settle(l, batch, ids(batch), { reason: 'poison', status, error: res.error }), true;
+      }
+      backoff(l, res, batch.length);
+      if (!healthy || !half) return false;
+      // each half on its own, the second not held back by the first
+      const first = await deliver(l, batch.slice(0, half), 0, true);
+      return (await deliver(l, batch.slice(half), 0, true)) && first;
+    }
     // one event this destination will never take; the others still get it
     if (!half) return await settle(l, batch, ids(batch), { reason: 'invalid', status, error: res.error }), true;
     return (await deliver(l, batch.slice(0, half), 0)) && deliver(l, batch.slice(half), 0);
   }
 
-  /** Drains one destination's queue oldest first; true when it found the queue empty. */
+  /** Drains one destination's queue oldest first, the set-aside records last; true when it found the queue empty. */
   async function drainLane(l: Lane): Promise<boolean> {
     while (!stopped && !offline && ready(l)) {
-      const batch = await outbox.peek(batchSize, undefined, l.want);
-      if (!batch.length) return true;
+      const aside = new Set<string>();
+      for (const [id, s] of l.suspects) if (s.fails >= SUSPECT_AFTER_FAILURES) aside.add(id);
+      const batch = await outbox.peek(batchSize, aside, l.want);
+      if (!batch.length) {
+        if (!aside.size) return true;
+        // what this page no longer holds was delivered by another tab or cut by the caps
+        const held = outbox.pending().filter((r) => aside.has(r['id']));
+        for (const id of aside) if (!held.some((r) => r['id'] == id)) l.suspects.delete(id);
+        if (!held.length) continue;
+        if (!(await deliver(l, held.slice(0, batchSize), 0, true))) return false;
+        continue;
+      }
       let n = 0;
       let bytes = 0;
       while (n < batch.length && ((bytes += batch[n]['bytes']) <= (deps.maxBatchBytes || 500_000) || !n)) n++;
@@ -318,6 +366,10 @@ interface Lane {
   lastError?: string;
   /** Sent on page hide and not yet acknowledged. */
   beaconed: Set<string>;
+  /** Records in failed sends: how many in a row, how many alone after others were taken (strikes), and `oks` then. */
+  suspects: Map<string, { fails: number; strikes: number; oks: number }>;
+  /** Batches this destination took, so a failure can tell a working destination from one that is down. */
+  oks: number;
   /** Which records are in this destination's queue (and where its scan resumes); all when undefined. */
   want?: Want;
   /** Destinations still waiting once this one acknowledged; undefined deletes at once (the only destination). */

@@ -61,9 +61,13 @@ export async function openIdbOutbox(options: IdbOutboxOptions = {}): Promise<Out
   // let another tab's upgrade or delete proceed; our later calls reject and the wrapper falls back to memory
   db.onversionchange = () => db.close();
 
-  /** Runs `fn` in one readwrite transaction over both stores and resolves with its result once that committed. */
+  /**
+   * Runs `fn` in one readwrite transaction over both stores and resolves with its result once that committed.
+   * Relaxed: committed once the OS has the data, without waiting for the disk (a crash of the tab or the browser keeps
+   * it; a power cut may not), which keeps commits short when many tabs write at once.
+   */
   async function run<T>(fn: (store: Store<'outbox'>, meta: Store<'meta'>) => Promise<T>): Promise<T> {
-    const tx = db.transaction(['outbox', 'meta'], 'readwrite');
+    const tx = db.transaction(['outbox', 'meta'], 'readwrite', { durability: 'relaxed' });
     return (await Promise.all([fn(tx.objectStore('outbox'), tx.objectStore('meta')), tx.done]))[0];
   }
 

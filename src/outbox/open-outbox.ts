@@ -5,6 +5,7 @@
 import { openIdbOutbox, type IdbOutboxOptions } from './idb-outbox';
 import { createMemoryOutbox } from './memory-outbox';
 import { createResilientOutbox } from './resilient-outbox';
+import { journaled, type JournalOptions } from './journal';
 import type { Outbox } from './types';
 
 /** A hung open (another tab blocking an upgrade, a wedged private mode) falls back to memory after this long. */
@@ -15,6 +16,8 @@ export interface OpenOutboxOptions extends IdbOutboxOptions {
   timeoutMs?: number;
   /** Told the reason when a working IndexedDB store later fails and the outbox moves to memory. */
   onFallback?: (reason: string) => void;
+  /** The localStorage journal that covers writes until they commit; `false` for none. @defaultValue {} */
+  journal?: JournalOptions | false;
 }
 
 /**
@@ -36,7 +39,8 @@ export async function openOutbox(options: OpenOutboxOptions = {}): Promise<{ out
       opening,
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(blocked ? 'blocked' : 'timeout'), options.timeoutMs ?? OPEN_TIMEOUT_MS))),
     ]);
-    return { outbox: createResilientOutbox(idb, memory, options.onFallback) };
+    const durable = options.journal === false ? idb : await journaled(idb, options.journal);
+    return { outbox: createResilientOutbox(durable, memory, options.onFallback) };
   } catch (e) {
     // an open that succeeds after we gave up must not hold a connection that blocks other tabs' upgrades
     opening?.then((o) => o.close(), () => {});

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createFlusher, UNLOAD_BUDGET_BYTES, type FlushDetail, type FlusherDeps } from '../../../src/outbox/flusher';
+import { createFlusher, POISON_AFTER_FAILURES, UNLOAD_BUDGET_BYTES, type FlushDetail, type FlusherDeps } from '../../../src/outbox/flusher';
 import { createMemoryOutbox } from '../../../src/outbox/memory-outbox';
 import { openIdbOutbox } from '../../../src/outbox/idb-outbox';
 import { createTabLock } from '../../../src/outbox/tab-lock';
@@ -327,6 +327,58 @@ describe('createFlusher', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(calls.map((c) => c.ids.length)).toEqual([2, 2, 1]);
     expect(await outbox.count()).toBe(0);
+  });
+
+  it('a batch answered 5xx again and again is set aside: the events behind it are delivered, the poison one dropped', async () => {
+    // a collector that answers 500 to any request carrying r0 (an event it cannot store), and takes everything else
+    const { send, calls } = fakeSend((ids) => (ids.includes('r0') ? { outcome: 'retry', status: 500 } : { outcome: 'sent', status: 200 }));
+    const { flusher, outbox, events, put } = setup({ send, batchSize: 4 });
+    flusher.start();
+    await put(recs(10));
+    // three failed sends of the first batch set its records aside; r1–r9 are then delivered without waiting for r0
+    await vi.advanceTimersByTimeAsync(30_000);
+    const delivered = events.filter(([n]) => n === 'delivered').flatMap(([, d]) => d.ids!);
+    expect(delivered.sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9']);
+    expect(await outbox.count()).toBe(1);
+    // r0 alone keeps failing while new events go through: after POISON_AFTER_FAILURES such strikes it is dropped
+    for (let i = 0; i < POISON_AFTER_FAILURES + 2 && (await outbox.count()) > 0; i++) {
+      await put(recs(1, 100 + i));
+      await vi.advanceTimersByTimeAsync(400_000);
+    }
+    expect(await outbox.count()).toBe(0);
+    expect(events.filter(([n]) => n === 'dropped')).toEqual([['dropped', { count: 1, ids: ['r0'], reason: 'poison', status: 500 }]]);
+    // r0 was sent alone at least POISON_AFTER_FAILURES times before it was given up
+    expect(calls.filter((c) => c.ids.length === 1 && c.ids[0] === 'r0').length).toBeGreaterThanOrEqual(POISON_AFTER_FAILURES);
+  });
+
+  it('a collector that is down makes no event poison: after a long outage every event is delivered', async () => {
+    let down = true;
+    const { send } = fakeSend(() => (down ? { outcome: 'retry', status: 503 } : { outcome: 'sent', status: 200 }));
+    const { flusher, outbox, events, put } = setup({ send, batchSize: 4 });
+    flusher.start();
+    await put(recs(10));
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(await outbox.count()).toBe(10);
+    down = false;
+    await put(recs(1, 10));
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(await outbox.count()).toBe(0);
+    expect(events.filter(([n]) => n === 'dropped')).toEqual([]);
+    expect(events.filter(([n]) => n === 'delivered').flatMap(([, d]) => d.ids!).length).toBe(11);
+  });
+
+  it('a flaky collector (every third request 503) loses no event to the poison rule', async () => {
+    const { send } = fakeSend((_, n) => (n % 3 === 0 ? { outcome: 'retry', status: 503 } : { outcome: 'sent', status: 200 }));
+    const { flusher, outbox, events, put } = setup({ send, batchSize: 5 });
+    flusher.start();
+    for (let i = 0; i < 40; i++) {
+      await put(recs(5, i * 5));
+      await vi.advanceTimersByTimeAsync(700);
+    }
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(await outbox.count()).toBe(0);
+    expect(events.filter(([n]) => n === 'dropped')).toEqual([]);
+    expect(new Set(events.filter(([n]) => n === 'delivered').flatMap(([, d]) => d.ids!)).size).toBe(200);
   });
 
   it('stop() ends timers; nothing is sent afterwards', async () => {
