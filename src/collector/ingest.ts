@@ -1,20 +1,30 @@
 /**
  * Validates events and consent records with the schemas and stores the valid ones, one transaction per request,
- * each messageId/consentId once. Imports: schema, the Db seam. Never lets one bad item cost the good ones.
+ * each messageId/consentId once. Imports: schema, the Db seam, sanitize. Never lets one bad item cost the good ones.
  */
 import type { z } from 'zod';
-import { eventSchema, MAX_EVENT_BYTES, type BatchResponse, type Rejection, type TouchpointEvent } from '../schema/event';
+import { eventSchema, MAX_EVENT_BYTES, type BatchResponse, type Rejection, type Repair, type TouchpointEvent } from '../schema/event';
 import { consentRecordSchema, type ConsentRecord } from '../schema/consent-record';
 import type { Db } from './db/types';
 import { createIdentityRules, isRetryable, resolveEvents, type IdentityRules, type MergeDecision } from './identity-graph';
+import { formatPath, sanitizeItem } from './sanitize';
 
 type Problem = Rejection['problems'][number];
 
-/** What `POST /v1/consent` answers: counts, and every rejected record with its consentId and all its problems. */
+/**
+ * What `POST /v1/consent` answers: counts, every rejected record with its consentId (as sent) and all its problems, and
+ * every stored record that was repaired (lone UTF-16 surrogates replaced by U+FFFD) with where.
+ *
+ * @example
+ * ```ts
+ * const body: ConsentResponse = { accepted: 1, duplicates: 0, rejected: [], repaired: [] };
+ * ```
+ */
 export interface ConsentResponse {
   accepted: number;
   duplicates: number;
   rejected: { index: number; consentId?: string; problems: Problem[] }[];
+  repaired: { index: number; consentId?: string; problems: Problem[] }[];
 }
 
 /** An event that was stored for the first time, as handed to `on('event')` listeners. */
@@ -31,13 +41,6 @@ export interface StoredConsent {
   receivedAt: Date;
 }
 
-/** `identities[0].type` style paths, so a developer can find the field. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out;
-}
-
 function problemsOf(error: z.ZodError): Problem[] {
   return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
 }
@@ -48,15 +51,12 @@ function toIso(s: string): string | undefined {
   return /^\d{4}-/.test(iso) && !iso.startsWith('0000') ? iso : undefined;
 }
 
-/** Postgres text and jsonb cannot hold U+0000; an event carrying it is rejected instead of failing the whole batch. */
-const NUL = '\\u0000';
-
 const DEFAULT_RULES = createIdentityRules();
 
 const stringOr = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 interface Checked<T> {
-  valid: { index: number; value: T; json: string }[];
+  valid: { index: number; id?: string; value: T; json: string; repaired: Problem[] }[];
   rejected: { index: number; id?: string; problems: Problem[] }[];
 }
 
@@ -69,14 +69,25 @@ function check<T>(
   const out: Checked<T> = { valid: [], rejected: [] };
   items.forEach((item, index) => {
     const id = item && typeof item === 'object' ? stringOr((item as Record<string, unknown>)[idKey]) : undefined;
-    const r = parse(item);
-    if (!r.success) return void out.rejected.push({ index, id, problems: problemsOf(r.error) });
+    // first, so nothing below recurses into a hostile item or hands Postgres what it refuses
+    const clean = sanitizeItem(item);
+    if (clean.refused.length) {
+      out.rejected.push({ index, id, problems: clean.refused });
+      return;
+    }
+    const r = parse(clean.value);
+    if (!r.success) {
+      out.rejected.push({ index, id, problems: problemsOf(r.error) });
+      return;
+    }
     const json = JSON.stringify(r.data);
     const problems = extra(r.data);
     if (Buffer.byteLength(json) > MAX_EVENT_BYTES) problems.push({ path: '', message: `is larger than ${MAX_EVENT_BYTES} bytes` });
-    if (json.includes(NUL)) problems.push({ path: '', message: 'contains the character U+0000, which cannot be stored' });
-    if (problems.length) return void out.rejected.push({ index, id, problems });
-    out.valid.push({ index, value: r.data, json });
+    if (problems.length) {
+      out.rejected.push({ index, id, problems });
+      return;
+    }
+    out.valid.push({ index, id, value: r.data, json, repaired: clean.repaired });
   });
   return out;
 }
@@ -121,7 +132,8 @@ export async function ingestEvents(
   checked.rejected.sort((a, b) => a.index - b.index);
 
   const rejected: Rejection[] = checked.rejected.map((r) => ({ index: r.index, messageId: r.id, problems: r.problems }));
-  if (!checked.valid.length) return { response: { accepted: 0, duplicates: 0, rejected }, stored: [], profiles: [], merges: [] };
+  const repaired: Repair[] = repairsOf(checked).map((r) => ({ index: r.index, messageId: r.id, problems: r.problems }));
+  if (!checked.valid.length) return { response: { accepted: 0, duplicates: 0, rejected, repaired }, stored: [], profiles: [], merges: [] };
 
   // the same messageId twice in one batch is resolved once
   const firstOf = new Map<string, TouchpointEvent>();
@@ -167,7 +179,8 @@ export async function ingestEvents(
   const stored: StoredEvent[] = [];
   const byId = new Map(checked.valid.map((v) => [v.value.messageId, v.value] as const));
   for (const row of rows) stored.push({ event: byId.get(row.message_id)!, writeKey, receivedAt: new Date(row.received_at) });
-  return { response: { accepted: rows.length, duplicates: checked.valid.length - rows.length, rejected }, stored, profiles: result.profiles, merges: result.merges };
+  const response = { accepted: rows.length, duplicates: checked.valid.length - rows.length, rejected, repaired };
+  return { response, stored, profiles: result.profiles, merges: result.merges };
 }
 
 /**
@@ -193,7 +206,8 @@ export async function ingestConsent(db: Db, items: readonly unknown[], writeKey:
     },
   );
   const rejected = checked.rejected.map((r) => ({ index: r.index, consentId: r.id, problems: r.problems }));
-  if (!checked.valid.length) return { response: { accepted: 0, duplicates: 0, rejected }, stored: [] };
+  const repaired = repairsOf(checked).map((r) => ({ index: r.index, consentId: r.id, problems: r.problems }));
+  if (!checked.valid.length) return { response: { accepted: 0, duplicates: 0, rejected, repaired }, stored: [] };
 
   const { rows } = await db.transaction(async (tx) => {
     const params: unknown[] = [writeKey];
@@ -213,7 +227,12 @@ export async function ingestConsent(db: Db, items: readonly unknown[], writeKey:
   });
   const byId = new Map(checked.valid.map((v) => [v.value.consentId, v.value] as const));
   const stored = rows.map((row) => ({ record: byId.get(row.consent_id)!, writeKey, receivedAt: new Date(row.received_at) }));
-  return { response: { accepted: rows.length, duplicates: checked.valid.length - rows.length, rejected }, stored };
+  return { response: { accepted: rows.length, duplicates: checked.valid.length - rows.length, rejected, repaired }, stored };
+}
+
+/** The valid items that were repaired, in batch order. */
+function repairsOf<T>(checked: Checked<T>): { index: number; id?: string; problems: Problem[] }[] {
+  return checked.valid.filter((v) => v.repaired.length).map((v) => ({ index: v.index, id: v.id, problems: v.repaired }));
 }
 
 /** Segment puts the write key inside each event; it is a credential of the request, not part of the event. */

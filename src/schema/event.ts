@@ -9,6 +9,18 @@ import { z } from 'zod';
 export const MAX_EVENT_NAME_LENGTH = 200;
 /** Largest serialized size of one event in bytes (Segment's limit is 32 KB; we allow the same). */
 export const MAX_EVENT_BYTES = 32 * 1024;
+/**
+ * Deepest nesting of objects and arrays in one event or consent record: the event itself is level 1, its `properties`
+ * level 2, `context.campaign` level 3; a scalar adds no level. The collector refuses deeper items before anything
+ * recurses into them.
+ *
+ * @defaultValue 32
+ * @example
+ * ```ts
+ * const levels = { properties: { cart: { items: [{ sku: 'A-1' }] } } }; // 5 levels
+ * ```
+ */
+export const MAX_EVENT_DEPTH = 32;
 
 export const EVENT_TYPES = ['page', 'screen', 'track', 'identify', 'alias', 'group'] as const;
 
@@ -112,14 +124,47 @@ export type BatchBody = z.infer<typeof batchSchema>;
 
 /** One rejected event in a collector response. */
 export interface Rejection {
+  /** Its position in the batch. */
   index: number;
+  /** Its messageId as sent, when it had a string one. */
   messageId?: string;
   problems: { path: string; message: string }[];
 }
 
-/** What `POST /v1/batch` answers: counts, and every rejected event with all its problems. */
+/**
+ * One event the collector stored after repairing it: each lone UTF-16 surrogate in a string or key became U+FFFD (the
+ * messageId too, so a retry of the same event still deduplicates).
+ *
+ * @example
+ * ```ts
+ * const repair: Repair = { index: 0, messageId: 'm-1', problems: [{ path: 'context.page.title', message: 'had a lone UTF-16 surrogate, replaced by U+FFFD' }] };
+ * ```
+ */
+export interface Repair {
+  /** Its position in the batch. */
+  index: number;
+  /** Its messageId as sent. */
+  messageId?: string;
+  /** Where each repair was made. */
+  problems: { path: string; message: string }[];
+}
+
+/**
+ * What `POST /v1/batch` (and the single-event routes) answer: 200 when anything was accepted or was a duplicate, else
+ * 400, always with this body.
+ *
+ * @example
+ * ```ts
+ * const body: BatchResponse = { accepted: 1, duplicates: 0, rejected: [], repaired: [] };
+ * ```
+ */
 export interface BatchResponse {
+  /** Events stored now. */
   accepted: number;
+  /** Events stored before (same messageId), answered as success. */
   duplicates: number;
+  /** Events not stored, each with all its problems. */
   rejected: Rejection[];
+  /** Accepted or duplicate events that were stored repaired, each with where. */
+  repaired: Repair[];
 }

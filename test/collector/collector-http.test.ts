@@ -35,7 +35,7 @@ describe.each(BACKENDS)('collector over HTTP on $name', (backend) => {
     const events = [trackEvent({ userId: 'u-1', sentAt: '2024-05-01T10:00:01.000Z' }), trackEvent({ type: 'page', event: undefined, name: 'Home' })];
     const res = await post(batchUrl, { batch: events, sentAt: new Date().toISOString() });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
+    expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [], repaired: [] });
     const { rows } = await db.query<Record<string, any>>('SELECT * FROM events WHERE message_id = $1', [events[0]!.messageId]);
     expect(rows).toHaveLength(1);
     const row = rows[0]!;
@@ -88,20 +88,20 @@ describe.each(BACKENDS)('collector over HTTP on $name', (backend) => {
   it('stores each messageId once: a retried batch answers 200 and counts duplicates', async () => {
     const events = [trackEvent(), trackEvent(), trackEvent()];
     const first = await post(batchUrl, { batch: events });
-    expect(first.body).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+    expect(first.body).toEqual({ accepted: 3, duplicates: 0, rejected: [], repaired: [] });
     const retry = await post(batchUrl, { batch: [...events, trackEvent()] });
     expect(retry.status).toBe(200);
-    expect(retry.body).toEqual({ accepted: 1, duplicates: 3, rejected: [] });
+    expect(retry.body).toEqual({ accepted: 1, duplicates: 3, rejected: [], repaired: [] });
     const all = await post(batchUrl, { batch: events });
     expect(all.status).toBe(200);
-    expect(all.body).toEqual({ accepted: 0, duplicates: 3, rejected: [] });
+    expect(all.body).toEqual({ accepted: 0, duplicates: 3, rejected: [], repaired: [] });
     expect(await countEvents(events.map((e) => e.messageId as string))).toBe(3);
   });
 
   it('counts a messageId repeated inside one batch as a duplicate', async () => {
     const e = trackEvent();
     const res = await post(batchUrl, { batch: [e, { ...e }] });
-    expect(res.body).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
+    expect(res.body).toEqual({ accepted: 1, duplicates: 1, rejected: [], repaired: [] });
   });
 
   it('handles concurrent retries of the same batch without double storage', async () => {
@@ -292,7 +292,7 @@ describe.each(BACKENDS)('collector over HTTP on $name', (backend) => {
     for (const [path, body] of singles) {
       const res = await post(`${served.url}${path}`, body, noAuth);
       expect(res.status, path).toBe(200);
-      expect(res.body, path).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+      expect(res.body, path).toEqual({ accepted: 1, duplicates: 0, rejected: [], repaired: [] });
     }
     const stored = (await db.query<{ type: string; body: Record<string, unknown> }>('SELECT type, body FROM events WHERE message_id = $1', [singles[5]![1].messageId])).rows[0]!;
     expect(stored.type).toBe('track');
@@ -306,7 +306,7 @@ describe.each(BACKENDS)('collector over HTTP on $name', (backend) => {
     const one = consentRecord({ expiresAt: '2025-05-01T10:00:00.000Z', method: 'accept_all' });
     const single = await post(url, one);
     expect(single.status).toBe(200);
-    expect(single.body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    expect(single.body).toEqual({ accepted: 1, duplicates: 0, rejected: [], repaired: [] });
     const bad = consentRecord({ textHash: 'nope', method: 'shrug' });
     const many = await post(url, { records: [consentRecord(), one, bad] }, { origin: SHOP_ORIGIN });
     expect(many.status).toBe(200);

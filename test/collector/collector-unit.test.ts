@@ -141,7 +141,7 @@ describe('embedded PGlite on disk', () => {
     await first.close();
     const second = await serve({ dataDir: dir, databaseUrl: '' });
     try {
-      expect((await post(`${second.url}/v1/batch`, { batch: [e] })).body).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
+      expect((await post(`${second.url}/v1/batch`, { batch: [e] })).body).toEqual({ accepted: 0, duplicates: 1, rejected: [], repaired: [] });
       const { rows } = await second.collector.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
       expect(rows[0]!.n).toBe(1);
     } finally {
