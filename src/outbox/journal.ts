@@ -136,8 +136,8 @@ export async function journaled(inner: Outbox, options: JournalOptions = {}): Pr
     // a record put again replaces the stored one (same messageId); the collector drops a copy already delivered
     if (records.length) await inner.put(records);
     taken.forEach(drop);
-    // a hidden page's mark goes with its last entry
-    for (const owner of hidden) if (!all.some((k) => ownerOf(k) == owner && !taken.includes(k) && k != PREFIX + owner)) drop(PREFIX + owner);
+    // a hidden page's entries were all taken, so its mark goes too
+    for (const owner of hidden) drop(PREFIX + owner);
     return left;
   };
   const schedule = options.setTimeout || setTimeout;
