@@ -87,15 +87,18 @@ interface TokenClaims {
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
-/** A path segment decoded, or undefined when it is not valid percent-encoding (decodeURIComponent throws). */
+/** Postgres text cannot hold U+0000: a query parameter carrying it fails the query, so it is refused first. */
+const hasNul = (s: string) => s.includes('\u0000');
+/** A path segment decoded, or undefined when it is not valid percent-encoding (decodeURIComponent throws) or holds U+0000. */
 const decodeSegment = (s: string) => {
   try {
-    return decodeURIComponent(s);
+    const decoded = decodeURIComponent(s);
+    return hasNul(decoded) ? undefined : decoded;
   } catch {
     return undefined;
   }
 };
-const BAD_ENCODING: HttpError = { status: 400, code: 'invalid_path', message: 'the id in the path is not valid percent-encoding (URL-encode it as UTF-8)' };
+const BAD_ENCODING: HttpError = { status: 400, code: 'invalid_path', message: 'the id in the path is not valid percent-encoding (URL-encode it as UTF-8) or holds U+0000' };
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
@@ -323,6 +326,10 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
         const limit = url.searchParams.get('limit');
         if (limit !== null && !(/^\d{1,4}$/.test(limit) && +limit >= 1 && +limit <= 1000)) return void sendError(res, { status: 400, code: 'invalid_limit', message: 'limit must be an integer from 1 to 1000' }), true;
         const profileId = url.searchParams.get('profileId') ?? undefined;
+        if (profileId !== undefined && hasNul(profileId)) {
+          sendError(res, { status: 400, code: 'invalid_profile_id', message: 'profileId must not hold U+0000' });
+          return true;
+        }
         sendJson(res, 200, { merges: await listMerges(db, { profileId, limit: limit ? Number(limit) : undefined }) });
         return true;
       }
@@ -339,7 +346,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
         const at = identity.indexOf(':');
         const type = identity.slice(0, at);
         const value = identity.slice(at + 1);
-        if (at < 1 || !IDENTITY_TYPE.test(type) || !value) {
+        if (at < 1 || !IDENTITY_TYPE.test(type) || !value || hasNul(value)) {
           return void sendError(res, { status: 400, code: 'invalid_identity', message: 'identity must be <type>:<value> with a snake_case type, e.g. email:<sha-256 hex> or customer_id:C-42' }), true;
         }
         id = await profileByIdentity(db, type, value);
@@ -381,7 +388,7 @@ export function createProfileApi(deps: ProfileApiDeps): ProfileApi {
       if (!read.ok) return fail(read);
       const body = read.body as { anonymousId?: unknown } | null;
       const anonymousId = body && typeof body === 'object' ? body.anonymousId : undefined;
-      if (typeof anonymousId !== 'string' || !anonymousId || anonymousId.length > 128) {
+      if (typeof anonymousId !== 'string' || !anonymousId || anonymousId.length > 128 || hasNul(anonymousId)) {
         return fail({ status: 400, code: 'invalid_body', message: 'send { "anonymousId": "<the device id>" }' });
       }
       await deps.ready;

@@ -6,7 +6,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/collector/index';
-import { BACKENDS, consentRecord, post, serve, trackEvent, type Served } from './helpers';
+import { BACKENDS, consentRecord, post, serve, trackEvent, WRITE_KEY, type Served } from './helpers';
 
 const DEPTH = 10_000;
 const REPAIRED = 'had a lone UTF-16 surrogate, replaced by U+FFFD';
@@ -237,6 +237,22 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
     const { rows } = await db.query<Record<string, any>>('SELECT locale, granted, body FROM consent_records WHERE consent_id = $1', [record.consentId]);
     expect(rows[0]).toMatchObject({ locale: 'de-\ufffd', granted: ['necessary', 'analytics\ufffd'] });
     expect(rows[0]!.body.locale).toBe('de-\ufffd');
+  });
+
+  it("answers U+0000 in the profile endpoints' ids with 400, not a failed query", async () => {
+    const withProfiles = await serve({ db, secretKey: 'sk_hostile', onError: (error) => void errors.push(error) });
+    try {
+      const token = await post(`${withProfiles.url}/v1/profile-token`, { anonymousId: 'a\u0000b' }, { authorization: '', 'x-write-key': WRITE_KEY });
+      expect(token.status).toBe(400);
+      expect(token.body.error.code).toBe('invalid_body');
+      const secret = { authorization: 'Bearer sk_hostile' };
+      for (const [path, method] of [['/v1/profiles/a%00b', 'GET'], ['/v1/profiles?identity=email:a%00b', 'GET'], ['/v1/merges?profileId=a%00b', 'GET'], ['/v1/merges/%00/undo', 'POST']]) {
+        const res = await fetch(`${withProfiles.url}${path}`, { method, headers: secret });
+        expect(res.status, path).toBe(400);
+      }
+    } finally {
+      await withProfiles.close();
+    }
   });
 
   it('never reached onError (no 500) in any of the above', () => {
