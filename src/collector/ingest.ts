@@ -21,9 +21,13 @@ type Problem = Rejection['problems'][number];
  * ```
  */
 export interface ConsentResponse {
+  /** Records stored now. */
   accepted: number;
+  /** Records stored before (same consentId), answered as success. */
   duplicates: number;
+  /** Records not stored, each with all its problems. */
   rejected: { index: number; consentId?: string; problems: Problem[] }[];
+  /** Accepted or duplicate records that were stored repaired, each with where. */
   repaired: { index: number; consentId?: string; problems: Problem[] }[];
 }
 
