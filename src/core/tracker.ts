@@ -348,6 +348,8 @@ export function createTracker(config: TouchpointConfig, deps: TrackerDeps): Touc
           emitter.emit(name, detail);
         });
         delivery.start();
+        // what the journal takes over later (a crashed tab's writes) is sent without waiting for the next event
+        o.taken?.((records) => outbox === o && delivery?.notify(records));
         writeWaiting();
       },
       (e) => log.warn('outbox could not open', e),

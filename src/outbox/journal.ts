@@ -60,6 +60,7 @@ export async function journaled(inner: Outbox, options: JournalOptions = {}): Pr
   let chars = 0;
   let skipped = false;
   const sizes = new Map<string, number>();
+  let listener: ((records: OutboxRecord[]) => void) | undefined;
   const mark = PREFIX + page;
   const ownerOf = (key: string) => key.slice(PREFIX.length).split('.')[0];
   const safely = (fn: () => void) => {
@@ -135,6 +136,7 @@ export async function journaled(inner: Outbox, options: JournalOptions = {}): Pr
     }
     // a record put again replaces the stored one (same messageId); the collector drops a copy already delivered
     if (records.length) await inner.put(records);
+    if (records.length) listener?.(records);
     taken.forEach(drop);
     // a hidden page's entries were all taken, so its mark goes too
     for (const owner of hidden) drop(PREFIX + owner);
@@ -168,6 +170,7 @@ export async function journaled(inner: Outbox, options: JournalOptions = {}): Pr
     get kind() {
       return inner.kind;
     },
+    taken: (fn) => void (listener = fn),
     put(records) {
       if (!records.length) return inner.put(records);
       const key = write(records);

@@ -24,6 +24,8 @@ export function createResilientOutbox(primary: Outbox, fallback: () => Outbox, o
       return cur.kind;
     },
     pending: () => cur.pending(),
+    // take-overs come only from the journal in front of the IndexedDB store
+    taken: (fn: Parameters<NonNullable<Outbox['taken']>>[0]) => primary.taken?.(fn),
     // a withdrawal must delete the database even after we stopped using it
     close: (destroy?: boolean) => Promise.all([cur.close(destroy), cur != primary && primary.close(destroy)]).then(noop, noop),
   } as Outbox & Record<string, unknown>;

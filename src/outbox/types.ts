@@ -91,6 +91,11 @@ export interface Outbox {
   getMeta<T>(key: string): Promise<T | undefined>;
   /** Atomically replaces a meta value with `update(old)` (one transaction, so safe across tabs) and returns the new value. */
   updateMeta<T>(key: string, update: (old: T | undefined) => T): Promise<T>;
+  /**
+   * Calls `fn` with the records this outbox later takes over from pages that are gone (the journal's late take-over),
+   * so delivery can send them without waiting for the next event.
+   */
+  taken?(fn: (records: OutboxRecord[]) => void): void;
   /** Closes the store; `destroy` deletes the whole database. */
   close(destroy?: boolean): Promise<void>;
 }
