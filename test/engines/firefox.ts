@@ -1,14 +1,16 @@
 /**
  * Firefox driver: Debian's Firefox ESR through puppeteer-core over WebDriver BiDi (no geckodriver); a profile is a
  * BiDi user context (or a browser process on a profile directory, for restarts), offline is emulated per page (and
- * applied to tabs opened while offline). Imports: puppeteer-core. Never asserts.
+ * applied to tabs opened while offline). A tab's renderer crashes by SIGKILL to the content process that runs it
+ * (found by its CPU time while the page keeps busy; puppeteer's Firefox prefs turn site isolation off, so the process
+ * may host other tabs of the browser too). Imports: puppeteer-core, node. Never asserts.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type BrowserContext, type Page } from 'puppeteer-core';
-import { LAUNCH_TIMEOUT_MS, pageTab, type Engine, type Profile, type Tab } from './driver';
+import { killProcess, LAUNCH_TIMEOUT_MS, pageTab, processTree, rendererOf, type Engine, type Profile, type Tab } from './driver';
 
 export function firefoxPath(): string {
   return execSync('command -v firefox-esr || command -v firefox', { shell: '/bin/sh' }).toString().trim();
@@ -17,18 +19,26 @@ export function firefoxPath(): string {
 const launch = (userDataDir: string) =>
   puppeteer.launch({ browser: 'firefox', executablePath: firefoxPath(), headless: true, userDataDir, timeout: LAUNCH_TIMEOUT_MS, protocolTimeout: LAUNCH_TIMEOUT_MS });
 
-function profileOf(context: BrowserContext, close: () => Promise<void>): Profile {
+/** The web content processes of the Firefox whose parent process is `root` (named by Firefox itself; forked ones keep the fork server's command line). */
+const contentProcesses = (root: number) => () => processTree(root).filter((p) => p.comm === 'Web Content' || p.comm === 'Isolated Web Co');
+
+function profileOf(context: BrowserContext, close: () => Promise<void>, root?: number): Profile {
   const pages = new Set<Page>();
   let offline = false;
   return {
-    async newTab(): Promise<Tab> {
+    async newTab(url): Promise<Tab> {
       const page = await context.newPage();
       pages.add(page);
       if (offline) await page.setOfflineMode(true);
-      return pageTab(page, async () => {
+      const tab = pageTab(page, async (options) => {
         pages.delete(page);
-        await page.close();
+        // BiDi browsingContext.close with promptUnload: beforeunload, pagehide and unload run
+        await page.close({ runBeforeUnload: !!options?.runBeforeUnload });
       });
+      if (root)
+        tab.crash = async () => killProcess(await rendererOf(tab, contentProcesses(root)));
+      if (url) await tab.goto(url);
+      return tab;
     },
     async setOffline(v) {
       offline = v;
@@ -52,11 +62,11 @@ export async function launchFirefox(): Promise<Engine> {
     canGoOffline: true,
     async newProfile() {
       const context = await browser.createBrowserContext();
-      return profileOf(context, () => context.close());
+      return profileOf(context, () => context.close(), browser.process()?.pid);
     },
     async persistentProfile(dir) {
       const own = await launch(dir);
-      return profileOf(own.defaultBrowserContext(), () => own.close());
+      return profileOf(own.defaultBrowserContext(), () => own.close(), own.process()?.pid);
     },
     async close() {
       await browser.close();

@@ -151,3 +151,73 @@ export const WIPE_SCRIPT_STORAGE = `(async () => {
   await new Promise((r) => { const q = indexedDB.deleteDatabase('touchpoint'); q.onsuccess = q.onerror = q.onblocked = r; });
   return document.cookie;
 })()`;
+
+/**
+ * A page-side tracking loop, so a test can interleave closes and reloads with tracking: `run(prefix, from, to, gapMs)`
+ * tracks `burst_event` `{ i, prefix }` for i in [from, to) with random gaps of up to `gapMs` between events, and
+ * resolves (`window.__loop`, `window.__done`) right after the last one. It keeps no copy of the events: only the SDK can
+ * deliver them.
+ */
+const LOOP = `window.run = function (prefix, from, to, gapMs) {
+  window.__done = false;
+  return (window.__loop = (async function () {
+    for (var i = from; i < to; i++) {
+      if (i > from) await new Promise(function (r) { setTimeout(r, Math.random() * gapMs) });
+      touchpoint.track('burst_event', { i: i, prefix: prefix });
+    }
+    window.__done = true;
+  })());
+};`;
+
+/**
+ * `trackThenHang(n, prefix)`: tracks n events, lets that task end (microtasks and end-of-task work run), then keeps the
+ * main thread busy for `hangMs` from the next task on, so no IndexedDB answer reaches the page: a tab that is about
+ * to crash, and does before its writes could commit.
+ */
+const HANG = `window.trackThenHang = function (n, prefix, hangMs) {
+  fire(n, prefix);
+  setTimeout(function () { var t = Date.now(); while (Date.now() - t < hangMs) {} }, 0);
+};`;
+
+/** A {@link deliveryPage} with the tracking loop `run(prefix, from, to, gapMs)` and `trackThenHang(n, prefix, hangMs)`. */
+export const loopPage = (config: Record<string, unknown> = {}) => deliveryPage(config, LOOP + HANG);
+
+/** Starts the page's tracking loop without waiting for it. */
+export const startLoop = (tab: Tab, prefix: string, from: number, to: number, gapMs = 15) =>
+  tab.evaluate(`(run(${JSON.stringify(prefix)}, ${from}, ${to}, ${gapMs}), 1)`);
+
+/** Resolves right after the loop tracked its last event (one long evaluation: use it where latency matters). */
+export const loopFinished = (tab: Tab) => tab.evaluate<boolean>('window.__loop.then(() => true)');
+
+/** Resolves once the loop is done, polling (short evaluations that leave a serial driver free for other tabs). */
+export const loopDone = (tab: Tab, timeoutMs = 120_000) => tab.waitFor('window.__done === true', timeoutMs, 'the tracking loop');
+
+/** What the page's outbox holds, as the SDK counts it (IndexedDB records of every tab of the origin). */
+export const outboxSize = (tab: Tab) => tab.evaluate<number>('touchpoint.debug().then((d) => (d.outbox && d.outbox.size) || 0)');
+
+/**
+ * Which `burst_event`s arrived, against `expected` (prefix → how many, i from 0): what is missing per prefix, which
+ * (prefix, i) came under more than one messageId (tracked twice: not a collector-dedupable retry), and how many
+ * arrived in all.
+ */
+export function burstReport(s: TestServer, expected: Record<string, number>) {
+  const ids = new Map<string, Set<string>>();
+  for (const e of s.unique().values()) {
+    if (e.event !== 'burst_event') continue;
+    const key = `${e.properties.prefix}:${e.properties.i}`;
+    ids.set(key, (ids.get(key) ?? new Set()).add(e.messageId));
+  }
+  const missing: Record<string, number[]> = {};
+  for (const [prefix, n] of Object.entries(expected))
+    for (let i = 0; i < n; i++) if (!ids.has(`${prefix}:${i}`)) (missing[prefix] ??= []).push(i);
+  const twice = [...ids].filter(([, set]) => set.size > 1).map(([key]) => key);
+  const arrived = [...ids.keys()].filter((k) => k.split(':')[0]! in expected).length;
+  return { arrived, missing, twice };
+}
+
+/** `[3, 4, 5, 9]` → `'3–5, 9'`, for short failure messages. */
+export const ranges = (list: number[]) =>
+  list
+    .reduce<[number, number][]>((out, n) => (out.length && out[out.length - 1]![1] === n - 1 ? (out[out.length - 1]![1] = n) : out.push([n, n]), out), [])
+    .map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`))
+    .join(', ');

@@ -3,12 +3,14 @@
  * this driver starts and stops. WebKitWebDriver holds one session, so each profile gets its own driver process (and
  * with it a fresh browser profile). No BiDi: no network emulation, so `canGoOffline` is false, and no init scripts
  * (scenarios inject their init code through the fixture page). Tabs are windows of the session; every call switches
- * to its tab first, one call at a time. Imports: webdriverio, node. Never asserts.
+ * to its tab first, one call at a time. WebDriver's Close Window skips `beforeunload`, so a close that runs it is the
+ * page's own `window.close()`, which WebKit allows in a tab with one history entry (`newTab(url)` opens such tabs). A
+ * tab's renderer crashes by SIGKILL to its WebKitWebProcess (one per tab). Imports: webdriverio, node. Never asserts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { remote, Key } from 'webdriverio';
-import { asyncExpression, LAUNCH_TIMEOUT_MS, poll, type Engine, type Profile, type Tab } from './driver';
+import { asyncExpression, killProcess, LAUNCH_TIMEOUT_MS, poll, processTree, rendererOf, type Engine, type Profile, type Tab } from './driver';
 
 /** A free loopback port. */
 function freePort(): Promise<number> {
@@ -80,9 +82,17 @@ export async function launchWebKit(): Promise<Engine> {
       current = handle;
     };
     const handles = new Set<string>();
+    /** After `handle` went away: forget it and stand on another tab, so the session has a current window. */
+    const gone = async (handle: string) => {
+      handles.delete(handle);
+      const rest = [...handles];
+      current = undefined;
+      if (rest[0]) await on(rest[0]);
+    };
+    const webProcesses = () => processTree(driver.proc.pid!).filter((p) => p.comm.startsWith('WebKitWebProces'));
 
     return {
-      async newTab(): Promise<Tab> {
+      async newTab(url): Promise<Tab> {
         const handle = await serial(async () => {
           if (initial) {
             const h = initial;
@@ -101,7 +111,7 @@ export async function launchWebKit(): Promise<Engine> {
             if (r && r.e !== undefined) throw new Error(r.e);
             return r.v as T;
           });
-        return {
+        const tab: Tab = {
           goto: (url) =>
             serial(async () => {
               await on(handle);
@@ -114,16 +124,34 @@ export async function launchWebKit(): Promise<Engine> {
               await on(handle);
               await b.keys(KEYS[key]);
             }),
-          close: () =>
+          reload: () =>
             serial(async () => {
               await on(handle);
-              await b.closeWindow();
-              handles.delete(handle);
-              const rest = [...handles];
-              current = undefined;
-              if (rest[0]) await on(rest[0]);
+              await b.refresh();
             }),
+          close: (options) =>
+            serial(async () => {
+              await on(handle);
+              if (!options?.runBeforeUnload) await b.closeWindow();
+              else {
+                const entries = (await b.execute('return history.length')) as number;
+                if (entries !== 1) throw new Error(`WebKit lets a page close itself only with one history entry (this tab has ${entries}); open it with newTab(url)`);
+                await b.execute('setTimeout(function () { window.close() }, 0)');
+                await poll(async () => !(await b.getWindowHandles()).includes(handle), LAUNCH_TIMEOUT_MS, 'the tab to close');
+              }
+              await gone(handle);
+            }),
+          crash: async () => killProcess(await rendererOf(tab, webProcesses)),
         };
+        if (url)
+          await serial(async () => {
+            await on(handle);
+            // from the blank tab a replace: the page is the tab's only history entry, as in a tab opened on its address
+            await b.execute('location.replace(arguments[0])', url);
+            const href = new URL(url).href;
+            await poll(async () => (await b.execute('return document.readyState === "complete" && location.href')) === href, LAUNCH_TIMEOUT_MS, `${url} to load`);
+          });
+        return tab;
       },
       async setOffline() {
         throw new Error('WebKitGTK has no network emulation over WebDriver classic');
