@@ -8,9 +8,8 @@
  */
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/collector/index';
-import { BACKENDS, post, serve, WRITE_KEY, type Served } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, post, servedOn, WRITE_KEY } from './helpers';
 
 const SEED = Number(process.env.TP_FUZZ_SEED ?? 20_131);
 const RUNS = Number(process.env.TP_FUZZ_RUNS ?? 200);
@@ -212,21 +211,7 @@ function mustRefuse(item: Json): string | undefined {
 
 describe.each(BACKENDS)('collector fuzz on $name', (backend) => {
   if (!backend.available) return void it.skip('needs Postgres binaries (apt-get install postgresql); CI fails instead');
-  let db: Db;
-  let stopDb: () => Promise<void>;
-  let served: Served;
-  const errors: unknown[] = [];
-
-  beforeAll(async () => {
-    const opened = await backend.open();
-    db = opened.db;
-    stopDb = opened.stop;
-    served = await serve({ db, onError: (error) => void errors.push(error) });
-  });
-  afterAll(async () => {
-    await served?.close();
-    await stopDb?.();
-  });
+  const ctx = servedOn(backend);
 
   it(`never answers 5xx and stores exactly what it accepts (seed ${SEED}, ${RUNS} runs)`, async () => {
     let requests = 0;
@@ -241,7 +226,7 @@ describe.each(BACKENDS)('collector fuzz on $name', (backend) => {
         const itemTexts = sentValues.map(toText);
         const text = asSingle ? itemTexts[0]! : `{"batch":[${itemTexts.join(',')}],"sentAt":"2024-05-01T10:00:01.000Z"}`;
         const body = gzip ? gzipSync(text) : text;
-        const res = await post(`${served.url}${asSingle ? '/v1/t' : '/v1/batch'}`, undefined, gzip ? { 'content-encoding': 'gzip' } : {}, body);
+        const res = await post(`${ctx.served.url}${asSingle ? '/v1/t' : '/v1/batch'}`, undefined, gzip ? { 'content-encoding': 'gzip' } : {}, body);
         requests++;
         if (Buffer.byteLength(text) > 512 * 1024) {
           expect(res.status).toBe(413);
@@ -260,7 +245,7 @@ describe.each(BACKENDS)('collector fuzz on $name', (backend) => {
         // what the collector parsed: JSON.parse of the same text (own __proto__ keys and Infinity included)
         const parsed = itemTexts.map((t) => JSON.parse(t) as Json);
         const ids = parsed.map((p) => (isObject(p) && typeof p.messageId === 'string' ? wellFormed(p.messageId) : undefined));
-        const { rows } = await db.query<{ message_id: string; body: Json }>('SELECT message_id, body FROM events WHERE message_id = ANY($1::text[])', [
+        const { rows } = await ctx.db.query<{ message_id: string; body: Json }>('SELECT message_id, body FROM events WHERE message_id = ANY($1::text[])', [
           ids.filter((id) => id && !id.includes('\u0000')),
         ]);
         const storedBy = new Map(rows.map((r) => [r.message_id, r.body] as const));
@@ -287,7 +272,7 @@ describe.each(BACKENDS)('collector fuzz on $name', (backend) => {
       }),
       { seed: SEED, numRuns: RUNS },
     );
-    expect(errors).toEqual([]);
+    expect(ctx.errors).toEqual([]);
     // the generators must reach every outcome, or the property proves little
     expect(requests).toBe(RUNS);
     expect(storedEvents).toBeGreaterThan(RUNS / 4);

@@ -3,6 +3,7 @@
  * 127.0.0.1, and event/consent fixtures. Imports: src/collector, node built-ins, the Postgres helper. Never mocks the database.
  */
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCollector, createPgliteDb, createPostgresDb, type Collector, type CollectorOptions, type Db } from '../../src/collector/index';
@@ -131,4 +132,36 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     json = text;
   }
   return { status: res.status, headers: res.headers, body: json };
+}
+
+/** A collector served on `backend` for the tests of one describe block, and every error it reported. */
+export interface ServedBackend {
+  db: Db;
+  served: Served;
+  errors: unknown[];
+}
+
+/**
+ * Opens `backend` and serves a collector on it before the block's tests, closing both after them.
+ *
+ * @example
+ * ```ts
+ * const ctx = servedOn(backend);
+ * it('…', async () => expect((await post(`${ctx.served.url}/v1/batch`, body)).status).toBe(200));
+ * ```
+ */
+export function servedOn(backend: Backend): ServedBackend {
+  const ctx = { errors: [] } as unknown as ServedBackend;
+  let stopDb: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const opened = await backend.open();
+    ctx.db = opened.db;
+    stopDb = opened.stop;
+    ctx.served = await serve({ db: ctx.db, onError: (error) => void ctx.errors.push(error) });
+  });
+  afterAll(async () => {
+    await ctx.served?.close();
+    await stopDb?.();
+  });
+  return ctx;
 }

@@ -4,9 +4,8 @@
  * events of the same batch.
  */
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/collector/index';
-import { BACKENDS, consentRecord, post, serve, trackEvent, WRITE_KEY, type Served } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, consentRecord, post, serve, servedOn, trackEvent, WRITE_KEY } from './helpers';
 
 const DEPTH = 10_000;
 const REPAIRED = 'had a lone UTF-16 surrogate, replaced by U+FFFD';
@@ -19,26 +18,12 @@ const withRaw = (value: unknown, raw: string) => JSON.stringify(value).replace('
 
 describe.each(BACKENDS)('hostile input on $name', (backend) => {
   if (!backend.available) return void it.skip('needs Postgres binaries (apt-get install postgresql); CI fails instead');
-  let db: Db;
-  let stopDb: () => Promise<void>;
-  let served: Served;
-  const errors: unknown[] = [];
-
-  beforeAll(async () => {
-    const opened = await backend.open();
-    db = opened.db;
-    stopDb = opened.stop;
-    served = await serve({ db, onError: (error) => void errors.push(error) });
-  });
-  afterAll(async () => {
-    await served?.close();
-    await stopDb?.();
-  });
+  const ctx = servedOn(backend);
 
   const storedBody = async (messageId: string) =>
-    (await db.query<{ body: Record<string, any> }>('SELECT body FROM events WHERE message_id = $1', [messageId])).rows[0]?.body;
+    (await ctx.db.query<{ body: Record<string, any> }>('SELECT body FROM events WHERE message_id = $1', [messageId])).rows[0]?.body;
   const send = (path: string, text: string, gzip: boolean) =>
-    post(`${served.url}${path}`, undefined, gzip ? { 'content-encoding': 'gzip' } : {}, gzip ? gzipSync(text) : text);
+    post(`${ctx.served.url}${path}`, undefined, gzip ? { 'content-encoding': 'gzip' } : {}, gzip ? gzipSync(text) : text);
 
   describe.each([
     { where: 'properties', at: 'properties.a.a.a.a.a.a.a…', event: () => trackEvent({ properties: '@DEEP@' }) },
@@ -76,7 +61,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
     // the event is level 1 and properties level 2, so properties holding 31 nested objects reaches level 32
     const atLimit = trackEvent({ properties: '@DEEP@' });
     const overLimit = trackEvent({ properties: '@DEEP@' });
-    const res = await post(`${served.url}/v1/batch`, undefined, {}, `{"batch":[${withRaw(atLimit, deepText(31))},${withRaw(overLimit, deepText(32))}]}`);
+    const res = await post(`${ctx.served.url}/v1/batch`, undefined, {}, `{"batch":[${withRaw(atLimit, deepText(31))},${withRaw(overLimit, deepText(32))}]}`);
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(1);
     expect(res.body.rejected).toEqual([{ index: 1, messageId: overLimit.messageId, problems: [{ path: 'properties.a.a.a.a.a.a.a…', message: TOO_DEEP }] }]);
@@ -107,7 +92,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
       context: { channel: 'Organic \udfff Search', page: { path: '/p', title: 'Shoes \ud800' } },
       properties: { ['key\ud800']: 'x', list: ['ok', 'bad\udc00'] },
     });
-    const res = await post(`${served.url}/v1/batch`, { batch: [event] });
+    const res = await post(`${ctx.served.url}/v1/batch`, { batch: [event] });
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(1);
     expect(res.body.rejected).toEqual([]);
@@ -126,7 +111,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
       },
     ]);
     expect(res.body.repaired[0].problems).toHaveLength(6);
-    const { rows } = await db.query<Record<string, any>>('SELECT event, anonymous_id, channel, body FROM events WHERE message_id = $1', [event.messageId]);
+    const { rows } = await ctx.db.query<Record<string, any>>('SELECT event, anonymous_id, channel, body FROM events WHERE message_id = $1', [event.messageId]);
     expect(rows[0]).toMatchObject({ event: 'product_\ufffdviewed', anonymous_id: 'anon-\ufffd\ufffd', channel: 'Organic \ufffd Search' });
     expect(rows[0]!.body.context.page.title).toBe('Shoes \ufffd');
     expect(rows[0]!.body.properties).toEqual({ 'key\ufffd': 'x', list: ['ok', 'bad\ufffd'] });
@@ -134,7 +119,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
 
   it('repairs a lone surrogate on the single-event route and in a messageId, so a retry deduplicates', async () => {
     const event = trackEvent({ type: 'page', event: undefined, name: 'Home', messageId: `m-\ud800-${Date.now()}`, context: { page: { title: '\udfff\ud800' } } });
-    const first = await post(`${served.url}/v1/p`, event);
+    const first = await post(`${ctx.served.url}/v1/p`, event);
     expect(first.status).toBe(200);
     expect(first.body.accepted).toBe(1);
     expect(first.body.repaired[0].messageId).toBe(event.messageId); // as sent, so the sender can match it
@@ -142,7 +127,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
       { path: 'messageId', message: REPAIRED },
       { path: 'context.page.title', message: REPAIRED },
     ]);
-    const retry = await post(`${served.url}/v1/p`, event);
+    const retry = await post(`${ctx.served.url}/v1/p`, event);
     expect(retry.status).toBe(200);
     expect(retry.body).toMatchObject({ accepted: 0, duplicates: 1 });
     expect(retry.body.repaired).toHaveLength(1);
@@ -153,14 +138,14 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
   it('stores the good event of [good, lone surrogate] and [good, U+0000], listing the bad one', async () => {
     const good = trackEvent();
     const repairedOne = trackEvent({ properties: { s: 'a\ud800' } });
-    const res = await post(`${served.url}/v1/batch`, { batch: [good, repairedOne] });
+    const res = await post(`${ctx.served.url}/v1/batch`, { batch: [good, repairedOne] });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [], repaired: [{ index: 1, messageId: repairedOne.messageId, problems: [{ path: 'properties.s', message: REPAIRED }] }] });
     expect((await storedBody(repairedOne.messageId as string))!.properties.s).toBe('a\ufffd');
 
     const good2 = trackEvent();
     const nul = trackEvent({ properties: { ['k\u0000']: 'v', nested: { s: 'a\u0000b' } } });
-    const res2 = await post(`${served.url}/v1/batch`, { batch: [good2, nul] });
+    const res2 = await post(`${ctx.served.url}/v1/batch`, { batch: [good2, nul] });
     expect(res2.status).toBe(200);
     expect(res2.body.accepted).toBe(1);
     expect(res2.body.rejected).toEqual([
@@ -178,7 +163,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
 
   it('refuses an object whose two keys become one after the repair', async () => {
     const event = trackEvent({ properties: { ['\ud800']: 1, ['\udfff']: 2 } });
-    const res = await post(`${served.url}/v1/batch`, { batch: [event] });
+    const res = await post(`${ctx.served.url}/v1/batch`, { batch: [event] });
     expect(res.status).toBe(400);
     expect(res.body.rejected[0].problems).toEqual([{ path: 'properties.\ufffd', message: 'is a key twice once lone UTF-16 surrogates are replaced by U+FFFD' }]);
   });
@@ -186,14 +171,14 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
   it('refuses 1e400 (JSON.parse makes it Infinity) on the batch and single-event routes', async () => {
     const good = trackEvent();
     const bad = trackEvent({ properties: { price: '@DEEP@' } });
-    const res = await post(`${served.url}/v1/batch`, undefined, {}, withRaw({ batch: [good, bad] }, '1e400'));
+    const res = await post(`${ctx.served.url}/v1/batch`, undefined, {}, withRaw({ batch: [good, bad] }, '1e400'));
     expect(res.status).toBe(200);
     expect(res.body.rejected).toEqual([{ index: 1, messageId: bad.messageId, problems: [{ path: 'properties.price', message: 'is a number beyond ±1.8e308, which cannot be stored' }] }]);
     const single = await send('/v1/t', withRaw(trackEvent({ properties: { n: '@DEEP@' } }), '-1e400'), true);
     expect(single.status).toBe(400);
     expect(single.body.rejected[0].problems[0].message).toBe('is a number beyond ±1.8e308, which cannot be stored');
     const biggest = trackEvent({ properties: { n: 1.7976931348623157e308, tiny: 5e-324 } });
-    expect((await post(`${served.url}/v1/batch`, { batch: [biggest] })).status).toBe(200);
+    expect((await post(`${ctx.served.url}/v1/batch`, { batch: [biggest] })).status).toBe(200);
     expect((await storedBody(biggest.messageId as string))!.properties).toEqual({ n: 1.7976931348623157e308, tiny: 5e-324 });
   });
 
@@ -204,7 +189,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
       withRaw(trackEvent({ properties: '@DEEP@' }), '{"a":{"__proto__":{"x":1}}}'),
       withRaw(trackEvent({ context: { campaign: '@DEEP@' } }), '{"__proto__":"x"}'),
     ];
-    const res = await post(`${served.url}/v1/batch`, undefined, {}, `{"batch":[${texts.join(',')}]}`);
+    const res = await post(`${ctx.served.url}/v1/batch`, undefined, {}, `{"batch":[${texts.join(',')}]}`);
     expect(res.status).toBe(400);
     expect(res.body.rejected.map((r: { problems: unknown[] }) => r.problems)).toEqual([
       [{ path: '__proto__', message: 'is the key __proto__, which cannot be stored as sent' }],
@@ -215,7 +200,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
 
     const odd = { constructor: { prototype: 1 }, prototype: 'p', toString: 't', valueOf: [1], hasOwnProperty: null };
     const kept = trackEvent({ properties: odd, context: { channel: 'Direct', campaign: { constructor: 'c', toString: 's' } } });
-    const ok = await post(`${served.url}/v1/batch`, { batch: [kept] });
+    const ok = await post(`${ctx.served.url}/v1/batch`, { batch: [kept] });
     expect(ok.status).toBe(200);
     expect(ok.body.accepted).toBe(1);
     const body = (await storedBody(kept.messageId as string))!;
@@ -226,7 +211,7 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
   it('repairs consent records too and lists them with their consentId', async () => {
     const good = consentRecord();
     const record = consentRecord({ locale: 'de-\ud800', granted: ['necessary', 'analytics\udfff'] });
-    const res = await post(`${served.url}/v1/consent`, { records: [good, record] });
+    const res = await post(`${ctx.served.url}/v1/consent`, { records: [good, record] });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       accepted: 2,
@@ -234,13 +219,13 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
       rejected: [],
       repaired: [{ index: 1, consentId: record.consentId, problems: [{ path: 'locale', message: REPAIRED }, { path: 'granted[1]', message: REPAIRED }] }],
     });
-    const { rows } = await db.query<Record<string, any>>('SELECT locale, granted, body FROM consent_records WHERE consent_id = $1', [record.consentId]);
+    const { rows } = await ctx.db.query<Record<string, any>>('SELECT locale, granted, body FROM consent_records WHERE consent_id = $1', [record.consentId]);
     expect(rows[0]).toMatchObject({ locale: 'de-\ufffd', granted: ['necessary', 'analytics\ufffd'] });
     expect(rows[0]!.body.locale).toBe('de-\ufffd');
   });
 
   it("answers U+0000 in the profile endpoints' ids with 400, not a failed query", async () => {
-    const withProfiles = await serve({ db, secretKey: 'sk_hostile', onError: (error) => void errors.push(error) });
+    const withProfiles = await serve({ db: ctx.db, secretKey: 'sk_hostile', onError: (error) => void ctx.errors.push(error) });
     try {
       const token = await post(`${withProfiles.url}/v1/profile-token`, { anonymousId: 'a\u0000b' }, { authorization: '', 'x-write-key': WRITE_KEY });
       expect(token.status).toBe(400);
@@ -256,6 +241,6 @@ describe.each(BACKENDS)('hostile input on $name', (backend) => {
   });
 
   it('never reached onError (no 500) in any of the above', () => {
-    expect(errors).toEqual([]);
+    expect(ctx.errors).toEqual([]);
   });
 });
