@@ -158,11 +158,16 @@ export const WIPE_SCRIPT_STORAGE = `(async () => {
  * resolves (`window.__loop`, `window.__done`) right after the last one. It keeps no copy of the events: only the SDK can
  * deliver them.
  */
-const LOOP = `window.run = function (prefix, from, to, gapMs) {
+// the gaps wait on a MessageChannel, not setTimeout: Firefox and WebKit clamp background tabs' timers to 1 s or more
+const LOOP = `window.pause = function (ms) {
+  var end = Date.now() + ms, c = new MessageChannel();
+  return new Promise(function (r) { c.port1.onmessage = function () { Date.now() >= end ? r() : c.port2.postMessage(0) }; c.port2.postMessage(0) });
+};
+window.run = function (prefix, from, to, gapMs) {
   window.__done = false;
   return (window.__loop = (async function () {
     for (var i = from; i < to; i++) {
-      if (i > from) await new Promise(function (r) { setTimeout(r, Math.random() * gapMs) });
+      if (i > from) await pause(Math.random() * gapMs);
       touchpoint.track('burst_event', { i: i, prefix: prefix });
     }
     window.__done = true;
