@@ -55,7 +55,7 @@ let skipped = 0;
 try {
   const r = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
   passed = r.numPassedTests;
-  failed = r.numFailedTests + (r.numFailedTestSuites ?? 0) - countFailedSuitesWithFailedTests(r);
+  failed = r.numFailedTests + countFilesFailedWithoutFailedTests(r);
   skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 } catch {
   failed = Math.max(1, failed);
@@ -66,7 +66,9 @@ if (skipped) console.log(`(${skipped} skipped: engine limits, see the README's c
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed || vitest.status ? 1 : 0);
 
-// a suite that failed to load has no failed tests of its own; count it once as a failure
-function countFailedSuitesWithFailedTests(r) {
-  return (r.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+// a test file that failed to load (or failed in a hook) has no failed test of its own; count it once as a failure.
+// (numFailedTestSuites counts describe blocks too, so it cannot be used: one failed test would count two or three)
+function countFilesFailedWithoutFailedTests(r) {
+  const files = r.testResults ?? [];
+  return files.filter((file) => file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')).length;
 }

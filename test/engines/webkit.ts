@@ -4,13 +4,13 @@
  * with it a fresh browser profile). No BiDi: no network emulation, so `canGoOffline` is false, and no init scripts
  * (scenarios inject their init code through the fixture page). Tabs are windows of the session; every call switches
  * to its tab first, one call at a time. WebDriver's Close Window skips `beforeunload`, so a close that runs it is the
- * page's own `window.close()`, which WebKit allows in a tab with one history entry (`newTab(url)` opens such tabs). A
- * tab's renderer crashes by SIGKILL to its WebKitWebProcess (one per tab). Imports: webdriverio, node. Never asserts.
+ * page's own `window.close()`, which WebKit allows in a tab with one history entry (`newTab(url)` opens such tabs). No
+ * `crash`: WebKit ends the automation session when a WebKitWebProcess dies. Imports: webdriverio, node. Never asserts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { remote, Key } from 'webdriverio';
-import { asyncExpression, killProcess, LAUNCH_TIMEOUT_MS, poll, processTree, rendererOf, type Engine, type Profile, type Tab } from './driver';
+import { asyncExpression, LAUNCH_TIMEOUT_MS, poll, type Engine, type Profile, type Tab } from './driver';
 
 /** A free loopback port. */
 function freePort(): Promise<number> {
@@ -89,7 +89,6 @@ export async function launchWebKit(): Promise<Engine> {
       current = undefined;
       if (rest[0]) await on(rest[0]);
     };
-    const webProcesses = () => processTree(driver.proc.pid!).filter((p) => p.comm.startsWith('WebKitWebProces'));
 
     return {
       async newTab(url): Promise<Tab> {
@@ -141,7 +140,8 @@ export async function launchWebKit(): Promise<Engine> {
               }
               await gone(handle);
             }),
-          crash: async () => killProcess(await rendererOf(tab, webProcesses)),
+          // no crash: WebKit ends the whole automation session when a web process dies (the next command answers
+          // "invalid session id"), so a tab's crash cannot be followed by the next tab in the same profile
         };
         if (url)
           await serial(async () => {
