@@ -4,10 +4,10 @@
  * reloads; a renderer crash right after tracking; a page-hide request the collector answers 503. Each asserts on what
  * the harness's test collector received: every (prefix, i) once, nothing missing.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../browser/harness';
-import { launchEngine, selectedEngines, LAUNCH_TIMEOUT_MS, type Engine, type Profile, type Tab } from './driver';
-import { burstReport, deliveryPage, loopDone, loopFinished, loopPage, outboxSize, pageErrors, ranges, ready, startLoop, tracked } from './scenarios';
+import { describe, expect, it } from 'vitest';
+import type { TestServer } from '../browser/harness';
+import { selectedEngines, type Tab } from './driver';
+import { burstReport, engineHooks, deliveryPage, loopDone, loopFinished, loopPage, outboxSize, pageErrors, ranges, ready, startLoop, tracked } from './scenarios';
 
 /** How long nothing new may arrive, every live outbox empty, before a run counts as settled (what is missing stays missing). */
 const QUIET_MS = 10_000;
@@ -18,14 +18,8 @@ if (!selectedEngines().length) it.skip('no engine selected (TP_ENGINES=none)', (
 
 for (const name of selectedEngines()) {
   describe(name, () => {
-    let engine: Engine;
     let server: TestServer;
-    const profiles: Profile[] = [];
-    const profile = async () => {
-      const p = await engine.newProfile();
-      profiles.push(p);
-      return p;
-    };
+    const profile = engineHooks(name, () => {}, (s) => (server = s));
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const log = (line: string) => console.log(`[busy-tabs] ${name}: ${line}`);
 
@@ -54,20 +48,6 @@ for (const name of selectedEngines()) {
     const isHide = (r: { contentType: string }) => r.contentType.startsWith('text/plain');
     const idsOf = (r: { body: unknown }) => ((r.body as any)?.batch ?? []).map((e: any) => e.messageId as string);
 
-    beforeAll(async () => {
-      engine = await launchEngine(name);
-    }, LAUNCH_TIMEOUT_MS * 2);
-    afterAll(async () => {
-      await engine?.close();
-      await server?.close();
-    });
-    beforeEach(async () => {
-      await server?.close();
-      server = await startServer();
-    });
-    afterEach(async () => {
-      for (const p of profiles.splice(0)) await p.close().catch(() => {});
-    });
 
     it('the driver closes a tab as a user does: beforeunload and pagehide run', async () => {
       const heard: string[] = [];

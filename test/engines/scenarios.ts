@@ -8,11 +8,44 @@ import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { expect } from 'vitest';
-import { fixturePage, snippet, type TestServer } from '../browser/harness';
-import type { Engine, Profile, Tab } from './driver';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { fixturePage, snippet, startServer, type TestServer } from '../browser/harness';
+import { launchEngine, LAUNCH_TIMEOUT_MS, type Engine, type EngineName, type Profile, type Tab } from './driver';
 
 const DIST = join(process.cwd(), 'dist');
+
+/**
+ * The hooks every engine suite's describe block shares: one engine for the block (handed to `onEngine` once launched),
+ * a fresh test collector for each test (handed to `onServer`), and every profile the test opened closed after it.
+ * Returns `profile()`, which opens a profile (a fresh one, or what `open` opens) that is closed after the current test.
+ */
+export function engineHooks(name: EngineName, onEngine: (engine: Engine) => void, onServer: (server: TestServer) => void) {
+  let engine: Engine | undefined;
+  let server: TestServer | undefined;
+  const profiles: Profile[] = [];
+  beforeAll(async () => {
+    engine = await launchEngine(name);
+    onEngine(engine);
+  }, LAUNCH_TIMEOUT_MS * 2);
+  afterAll(async () => {
+    await engine?.close();
+    await server?.close();
+  });
+  beforeEach(async () => {
+    await server?.close();
+    server = await startServer();
+    onServer(server);
+  });
+  afterEach(async () => {
+    for (const p of profiles.splice(0)) await p.close().catch(() => {});
+  });
+  return async function profile(open = (e: Engine) => e.newProfile()): Promise<Profile> {
+    if (!engine) throw new Error(`${name} did not launch`);
+    const p = await open(engine);
+    profiles.push(p);
+    return p;
+  };
+}
 
 /** Page-side spies every scenario page carries: errors reaching the page, and calls of indexedDB.open. */
 export const SPIES = `<script>window.__errors=[];addEventListener('error',function(e){__errors.push(String(e.message))});
